@@ -1,0 +1,1 @@
+// The Config layer. See docs/architecture.md.

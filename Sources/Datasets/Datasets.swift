@@ -1,0 +1,1 @@
+// The Datasets layer. See docs/architecture.md.

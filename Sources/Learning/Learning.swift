@@ -1,0 +1,1 @@
+// The Learning layer. See docs/architecture.md.

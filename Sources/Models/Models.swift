@@ -1,0 +1,1 @@
+// The Models layer. See docs/architecture.md.

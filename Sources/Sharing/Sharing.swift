@@ -1,0 +1,1 @@
+// The Sharing layer. See docs/architecture.md.

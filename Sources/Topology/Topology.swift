@@ -1,0 +1,1 @@
+// The Topology layer. See docs/architecture.md.

@@ -1,0 +1,1 @@
+// The Transport layer. See docs/architecture.md.
