@@ -1,1 +1,0 @@
-// The Sharing layer. See docs/architecture.md.
