@@ -1,0 +1,69 @@
+import Numerics
+import Sharing
+import Topology
+
+/// Decentralized parallel SGD with Metropolis–Hastings mixing (seed 001, §3.2.1).
+///
+/// Each round: train locally, send the share to every live neighbour with this node's degree,
+/// wait (bounded by `peer_timeout`) for the same round from every live neighbour, then average
+/// with w_ij = 1/(1+max(d_i, d_j)), w_ii = 1 − Σ w_ij, over the neighbours that actually sent.
+/// Messages of later rounds are buffered; messages of finished rounds are dropped.
+public final class DPSGD: Algorithm {
+  public static let name = "dpsgd"
+
+  /// Shares received, by round, then by sender.
+  private var inbox: [Int: [Int: ModelMessage]] = [:]
+  private var round = 0
+
+  public init() {}
+
+  public func receive(_ message: ModelMessage, node: Node) {
+    guard message.round > round || (message.round == round && !averaged) else {
+      node.log.debug("dropping stale round \(message.round) model from \(message.sender) (now \(round))")
+      return
+    }
+    inbox[message.round, default: [:]][message.sender] = message
+  }
+
+  private var averaged = false
+
+  public func runIteration(node: Node) throws -> Bool {
+    round += 1
+    averaged = false
+    let trainLoss = node.trainer.train(node: node)
+
+    let degree = node.peers.liveDegree
+    let share = node.sharing.makeShare(of: node.model.parameters, round: round)
+    let encoded = node.link.encodeModel(share, round: round, degree: degree)
+    for peer in node.peers.live {
+      if !node.link.send(encoded, to: peer) {
+        node.log.warning("could not queue round \(round) model for \(peer)")
+      }
+    }
+
+    let r = round
+    node.wait(for: "round \(r) models") { [self] in
+      node.peers.live.allSatisfy { inbox[r]?[$0] != nil }
+    }
+
+    // Average over every neighbour whose share for this round arrived, in uid order.
+    let received = (inbox[r] ?? [:]).values.sorted { $0.sender < $1.sender }
+    let myDegree = node.peers.liveDegree
+    var neighbourDegrees: [Int: Int] = [:]
+    for m in received { neighbourDegrees[m.sender] = m.degree }
+    let weights = MixingWeights.metropolisHastings(
+      node: node.uid, degree: myDegree, neighbourDegrees: neighbourDegrees)
+    node.aggregator.begin(own: node.model.parameters, selfWeight: weights.selfWeight)
+    for m in received {
+      node.aggregator.add(m.share, weight: weights.weights[m.sender] ?? 0)
+    }
+    node.aggregator.finish(into: node.model.parameters)
+    node.sharing.didAverage(node.model.parameters)
+    inbox[r] = nil
+    averaged = true
+    if node.plan.resetOptimizer { node.optimizer.reset() }
+
+    node.completedRound(round, trainLoss: trainLoss, mixedWith: received.map(\.sender))
+    return round < node.plan.iterations
+  }
+}

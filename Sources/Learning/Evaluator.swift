@@ -1,0 +1,38 @@
+import Datasets
+import Models
+import Numerics
+
+/// Loss and accuracy (or RMSE) of a model over a whole sample source, in fixed-size batches.
+///
+/// Evaluation walks the samples in order, so its result depends only on the model: two runs with
+/// the same seed record the same numbers.
+public final class Evaluator {
+  let testSource: any SampleSource
+  let trainSource: any SampleSource
+  let batchSize: Int
+  private var batch = Batch()
+
+  public init(test: any SampleSource, train: any SampleSource, batchSize: Int) {
+    testSource = test
+    trainSource = train
+    self.batchSize = max(1, batchSize)
+  }
+
+  public func test(_ model: any Model) -> EvaluationTally { tally(model, over: testSource) }
+
+  /// Mean loss over this node's training samples (decentralizepy's `train_loss`).
+  public func trainLoss(_ model: any Model) -> Double { tally(model, over: trainSource).meanLoss }
+
+  func tally(_ model: any Model, over source: any SampleSource) -> EvaluationTally {
+    var tally = EvaluationTally()
+    var start = 0
+    let indices = Array(0..<source.count)
+    while start < source.count {
+      let end = min(start + batchSize, source.count)
+      source.fill(&batch, indices: indices[start..<end])
+      model.evaluate(batch, into: &tally)
+      start = end
+    }
+    return tally
+  }
+}

@@ -1,1 +1,0 @@
-// The Learning layer. See docs/architecture.md.

@@ -1,0 +1,53 @@
+import Datasets
+import Logging
+import Models
+import Numerics
+import Sharing
+import Transport
+
+/// Builds a ready-to-run `Node` from a plan: loads the shard, creates the model (the same
+/// initial weights on every node, from the `init` stream), the optimizer, the sharing strategy
+/// and the algorithm.
+///
+/// Everything that can fail because of user input fails here, before the transport exists, so a
+/// bad config or dataset exits with code 2 and never leaves a half-open socket.
+public enum NodeFactory {
+  /// The pieces of a node that do not depend on the network.
+  public struct Parts {
+    public var data: NodeShard
+    public var model: any Model
+    public var optimizer: any Optimizer
+    public var sharing: any SharingStrategy
+    public var algorithm: any Algorithm
+  }
+
+  public static func prepare(_ plan: NodePlan) throws -> Parts {
+    let data = try DatasetRegistry.load(plan.dataset, node: plan.uid, nodes: plan.totalNodes)
+    var modelSettings = plan.model
+    completeModelSettings(&modelSettings, from: data.metadata)
+    var initRNG = RandomStreams(seed: plan.seed).stream(.initialization)
+    let model = try ModelRegistry.make(modelSettings, rng: &initRNG)
+    let optimizer = try OptimizerRegistry.make(plan.optimizer, parameterCount: model.parameterCount)
+    var sharingSettings = plan.sharing
+    sharingSettings.seed = plan.seed
+    sharingSettings.uid = plan.uid
+    let sharing = try SharingRegistry.make(sharingSettings)
+    let algorithm = try AlgorithmRegistry.make(plan.algorithm)
+    return Parts(data: data, model: model, optimizer: optimizer, sharing: sharing, algorithm: algorithm)
+  }
+
+  /// Fills what the model needs to know about the data (input shape, classes, users, items)
+  /// when the config did not say.
+  static func completeModelSettings(_ s: inout ModelSettings, from meta: DatasetMetadata) {
+    if s.inputShape.isEmpty { s.inputShape = meta.inputShape }
+    if s.classes <= 0 { s.classes = meta.classCount }
+    if s.users <= 0 { s.users = meta.users }
+    if s.items <= 0 { s.items = meta.items }
+  }
+
+  public static func makeNode(_ plan: NodePlan, parts: Parts, transport: any MessageTransport, log: Logger) -> Node {
+    Node(
+      plan: plan, model: parts.model, optimizer: parts.optimizer, data: parts.data, sharing: parts.sharing,
+      transport: transport, algorithm: parts.algorithm, log: log)
+  }
+}

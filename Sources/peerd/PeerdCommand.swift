@@ -1,0 +1,89 @@
+import ArgumentParser
+import Learning
+import Numerics
+
+/// `peerd`: one decentralized-learning node.
+///
+/// Thin by design: it parses flags (long names plus decentralizepy's short ones), asks the
+/// Learning layer to resolve and validate a `NodePlan`, and runs it. Any input error exits with
+/// code 2 before a socket opens; a runtime fault exits with 1 and neighbours carry on.
+@main
+struct PeerdCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "peerd",
+    abstract: "Run one peerd node: train locally, exchange parameters with graph neighbours over ZeroMQ.",
+    discussion: """
+      The node's uid is --uid, or machine-id × procs-per-machine + rank. It binds a ROUTER on
+      base_port + uid of its machine's host (see docs/operations.md) and connects to its neighbours.
+      Results go to <log-dir>/<uid>_results.json, the log to <log-dir>/<uid>.log.
+      """)
+
+  @Option(name: [.customLong("config"), .customLong("cf", withSingleDash: true)], help: "INI config file.")
+  var config: String
+
+  @Option(name: [.customLong("graph"), .customLong("gf", withSingleDash: true)], help: "Graph file (edge or adjacency list).")
+  var graph: String
+
+  @Option(name: [.customLong("graph-type"), .customLong("gt", withSingleDash: true)], help: "Graph file format: edges, adjacency or auto.")
+  var graphType: String = "auto"
+
+  @Option(name: [.customLong("ip"), .customLong("addresses")], help: "IP-address JSON mapping machine id to host. Default: [COMMUNICATION] addresses_filepath.")
+  var ip: String?
+
+  @Option(name: [.customLong("machine-id"), .customLong("mid", withSingleDash: true)], help: "This machine's id in the IP JSON.")
+  var machineID: Int?
+
+  @Option(name: [.customLong("rank"), .customLong("rank", withSingleDash: true)], help: "This process's rank on its machine.")
+  var rank: Int?
+
+  @Option(help: "This node's uid (instead of --machine-id and --rank).")
+  var uid: Int?
+
+  @Option(name: [.customLong("procs-per-machine"), .customLong("ps", withSingleDash: true)], help: "Processes per machine.")
+  var procsPerMachine: Int?
+
+  @Option(name: [.customLong("machines"), .customLong("ms", withSingleDash: true)], help: "Number of machines (checked against the IP JSON).")
+  var machines: Int?
+
+  @Option(name: [.customLong("iterations"), .customLong("is", withSingleDash: true)], help: "Communication rounds (overrides [NODE] iterations).")
+  var iterations: Int?
+
+  @Option(name: [.customLong("log-dir"), .customLong("ld", withSingleDash: true)], help: "Directory for the log, results and final weights.")
+  var logDir: String = "."
+
+  @Option(name: [.customLong("test-after"), .customLong("ta", withSingleDash: true)], help: "Evaluate on the test set every N rounds (overrides [NODE] test_after).")
+  var testAfter: Int?
+
+  @Option(name: [.customLong("train-evaluate-after"), .customLong("tea", withSingleDash: true)], help: "Full train-loss pass every N rounds (overrides [NODE] train_evaluate_after).")
+  var trainEvaluateAfter: Int?
+
+  @Option(name: [.customLong("log-level"), .customLong("ll", withSingleDash: true)], help: "Log level: debug, info, warning, error.")
+  var logLevel: String?
+
+  @Option(name: [.customLong("reset-optimizer"), .customLong("ro", withSingleDash: true)], help: "Reset the optimizer after each averaging: 1 or 0 (overrides [NODE] reset_optimizer).")
+  var resetOptimizer: Int?
+
+  @Option(help: "A tag the launcher uses to find and stop this run's processes; otherwise ignored.")
+  var runID: String?
+
+  func validate() throws {
+    if uid == nil && (machineID == nil || rank == nil) {
+      throw ValidationError("give --uid, or both --machine-id (-mid) and --rank")
+    }
+    if uid != nil && (machineID != nil || rank != nil) {
+      throw ValidationError("give either --uid or --machine-id/--rank, not both")
+    }
+    if let r = resetOptimizer, r != 0 && r != 1 { throw ValidationError("--reset-optimizer takes 0 or 1, got \(r)") }
+    if let i = iterations, i < 1 { throw ValidationError("--iterations must be at least 1, got \(i)") }
+  }
+
+  func run() throws {
+    let request = NodeRequest(
+      configPath: config, graphPath: graph, graphFormat: graphType, ipPath: ip, machineID: machineID, rank: rank,
+      uid: uid, procsPerMachine: procsPerMachine, machines: machines, iterations: iterations, logDir: logDir,
+      testAfter: testAfter, trainEvaluateAfter: trainEvaluateAfter, logLevel: logLevel,
+      resetOptimizer: resetOptimizer.map { $0 == 1 })
+    let code = NodeRunner.run(request)
+    if code != 0 { throw ExitCode(code) }
+  }
+}
