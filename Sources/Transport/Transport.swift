@@ -1,1 +1,0 @@
-// The Transport layer. See docs/architecture.md.

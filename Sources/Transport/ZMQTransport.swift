@@ -1,0 +1,174 @@
+import CZeroMQ
+import Numerics
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The real transport: one ROUTER bound on this node's endpoint, one DEALER per peer it sends to.
+///
+/// A DEALER's routing identity is the sender's uid in decimal ASCII, so the receiving ROUTER
+/// learns who sent each frame from the connection itself. Every send is non-blocking; each DEALER
+/// holds at most `sendQueueLimit` messages, so a dead peer costs bounded memory and never blocks
+/// the loop. `ZMQ_ROUTER_HANDOVER` lets a restarted peer reclaim its identity.
+///
+/// Not thread-safe: owned by the node loop's thread (DESIGN decision 2).
+public final class ZMQTransport: MessageTransport {
+  public let localUID: Int
+  private let context: UnsafeMutableRawPointer
+  private let router: UnsafeMutableRawPointer
+  private var dealers: [Int: UnsafeMutableRawPointer] = [:]
+  private let message: UnsafeMutablePointer<zmq_msg_t>
+  private var closed = false
+  /// Messages dropped on receive because their framing or identity was wrong.
+  public private(set) var droppedInbound = 0
+  /// The endpoint actually bound (resolves a `*` port).
+  public private(set) var boundEndpoint: String = ""
+
+  public let sendQueueLimit: Int32
+  public let closeLingerMilliseconds: Int32
+
+  /// Binds `bindEndpoint` (e.g. `tcp://*:20003` or `tcp://127.0.0.1:*`) and connects to `peers`.
+  public init(
+    uid: Int, bindEndpoint: String, peers: [Int: String] = [:], sendQueueLimit: Int32 = 16,
+    maxMessageBytes: Int64 = 1 << 30, closeLingerMilliseconds: Int32 = 2000
+  ) throws {
+    localUID = uid
+    self.sendQueueLimit = sendQueueLimit
+    self.closeLingerMilliseconds = closeLingerMilliseconds
+    guard let ctx = zmq_ctx_new() else { throw TransportError.socketFailed("zmq_ctx_new: \(Self.lastError())") }
+    context = ctx
+    guard let r = zmq_socket(ctx, ZMQ_ROUTER) else {
+      zmq_ctx_term(ctx)
+      throw TransportError.socketFailed("router: \(Self.lastError())")
+    }
+    router = r
+    message = .allocate(capacity: 1)
+    zmq_msg_init(message)
+    Self.set(r, ZMQ_LINGER, Int32(0))
+    Self.set(r, ZMQ_ROUTER_HANDOVER, Int32(1))
+    Self.set(r, ZMQ_RCVHWM, Int32(10_000))
+    Self.set(r, ZMQ_MAXMSGSIZE, maxMessageBytes)
+    let rc = zmq_bind(r, bindEndpoint)
+    if rc != 0 {
+      let reason = Self.lastError()
+      close()  // every property is set, so deinit will run too; close() is idempotent
+      throw TransportError.bindFailed(endpoint: bindEndpoint, reason: reason)
+    }
+    var buffer = [CChar](repeating: 0, count: 256)
+    var size = buffer.count
+    if zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 {
+      boundEndpoint = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    for (peer, endpoint) in peers.sorted(by: { $0.key < $1.key }) {
+      try connect(to: peer, endpoint: endpoint)
+    }
+  }
+
+  deinit { close() }
+
+  /// Opens a DEALER to `uid` at `endpoint` (idempotent). Messages queue until the TCP connection
+  /// is up, so a node may send to a peer that has not bound yet.
+  public func connect(to uid: Int, endpoint: String) throws {
+    guard dealers[uid] == nil else { return }
+    guard let d = zmq_socket(context, ZMQ_DEALER) else { throw TransportError.socketFailed("dealer: \(Self.lastError())") }
+    let identity = Array(String(localUID).utf8)
+    _ = identity.withUnsafeBytes { zmq_setsockopt(d, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+    Self.set(d, ZMQ_SNDHWM, sendQueueLimit)
+    Self.set(d, ZMQ_LINGER, Int32(0))
+    Self.set(d, ZMQ_RECONNECT_IVL, Int32(100))
+    Self.set(d, ZMQ_RECONNECT_IVL_MAX, Int32(2000))
+    Self.set(d, ZMQ_TCP_KEEPALIVE, Int32(1))
+    Self.set(d, ZMQ_TCP_KEEPALIVE_IDLE, Int32(30))
+    if zmq_connect(d, endpoint) != 0 {
+      let reason = Self.lastError()
+      zmq_close(d)
+      throw TransportError.connectFailed(endpoint: endpoint, reason: reason)
+    }
+    dealers[uid] = d
+  }
+
+  public var connectedPeers: [Int] { dealers.keys.sorted() }
+
+  @discardableResult
+  public func send(_ bytes: [UInt8], to uid: Int) -> Bool {
+    guard !closed, let d = dealers[uid] else { return false }
+    let rc = bytes.withUnsafeBytes { zmq_send(d, $0.baseAddress, $0.count, ZMQ_DONTWAIT) }
+    return rc >= 0
+  }
+
+  public func receive(timeout: Double) -> InboundMessage? {
+    guard !closed else { return nil }
+    let deadline = Self.now() + max(0, timeout)
+    while true {
+      if let m = tryReceive() { return m }
+      let remaining = deadline - Self.now()
+      if remaining <= 0 { return nil }
+      var item = zmq_pollitem_t(socket: router, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+      let ms = max(1, Int(remaining * 1000))
+      let rc = zmq_poll(&item, 1, ms)
+      if rc < 0 && zmq_errno() != EINTR { return nil }
+    }
+  }
+
+  /// Reads one whole multipart message if one is waiting: [identity, frame]. Anything else is
+  /// drained and counted as dropped.
+  private func tryReceive() -> InboundMessage? {
+    while true {
+      guard zmq_msg_recv(message, router, ZMQ_DONTWAIT) >= 0 else { return nil }
+      let identity = bytesOfMessage()
+      var parts: [[UInt8]] = []
+      while zmq_msg_more(message) != 0 {
+        guard zmq_msg_recv(message, router, ZMQ_DONTWAIT) >= 0 else { break }
+        parts.append(bytesOfMessage())
+      }
+      guard parts.count == 1, let sender = Self.parseIdentity(identity) else {
+        droppedInbound += 1
+        continue
+      }
+      return InboundMessage(sender: sender, bytes: parts[0])
+    }
+  }
+
+  private func bytesOfMessage() -> [UInt8] {
+    let size = zmq_msg_size(message)
+    guard size > 0, let data = zmq_msg_data(message) else { return [] }
+    return [UInt8](UnsafeRawBufferPointer(start: data, count: size))
+  }
+
+  /// A uid identity is 1–10 ASCII digits fitting in UInt32; anything else is a stray connection.
+  static func parseIdentity(_ bytes: [UInt8]) -> Int? {
+    guard !bytes.isEmpty, bytes.count <= 10, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    let value = bytes.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    return value <= Int(UInt32.max) ? value : nil
+  }
+
+  public func close() {
+    guard !closed else { return }
+    closed = true
+    // Give queued frames (the last model, BYE) a bounded time to leave, then release everything.
+    for (_, d) in dealers {
+      Self.set(d, ZMQ_LINGER, closeLingerMilliseconds)
+      zmq_close(d)
+    }
+    dealers.removeAll()
+    zmq_close(router)
+    zmq_msg_close(message)
+    message.deallocate()
+    zmq_ctx_term(context)
+  }
+
+  static func set(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) {
+    var v = value
+    _ = zmq_setsockopt(socket, option, &v, MemoryLayout<Int32>.size)
+  }
+
+  static func set(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int64) {
+    var v = value
+    _ = zmq_setsockopt(socket, option, &v, MemoryLayout<Int64>.size)
+  }
+
+  static func lastError() -> String { String(cString: zmq_strerror(zmq_errno())) }
+
+  static func now() -> Double { MonotonicClock.now() }
+}

@@ -1,0 +1,98 @@
+import Numerics
+import XCTest
+
+@testable import Transport
+
+/// Real ZeroMQ over loopback TCP.
+final class ZMQTransportTests: XCTestCase {
+  func receive(_ t: ZMQTransport, within seconds: Double = 5) -> InboundMessage? {
+    t.receive(timeout: seconds)
+  }
+
+  func testMessagesArriveWithSenderIdentity() throws {
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    let b = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { a.close(); b.close() }
+    XCTAssertTrue(a.boundEndpoint.hasPrefix("tcp://127.0.0.1:"))
+    try a.connect(to: 2, endpoint: b.boundEndpoint)
+    try b.connect(to: 1, endpoint: a.boundEndpoint)
+    XCTAssertTrue(a.send([1, 2, 3], to: 2))
+    let m = try XCTUnwrap(receive(b))
+    XCTAssertEqual(m.sender, 1)
+    XCTAssertEqual(m.bytes, [1, 2, 3])
+    // 4 MB arrives intact.
+    var rng = Xoshiro256(seed: 1)
+    let big = (0..<(4 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    XCTAssertTrue(b.send(big, to: 1))
+    let got = try XCTUnwrap(receive(a))
+    XCTAssertEqual(got.sender, 2)
+    XCTAssertEqual(got.bytes, big)
+  }
+
+  func testReceiveTimesOutWhenNothingComes() throws {
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { a.close() }
+    let start = MonotonicClock.now()
+    XCTAssertNil(a.receive(timeout: 0.2))
+    XCTAssertGreaterThanOrEqual(MonotonicClock.now() - start, 0.19)
+    XCTAssertNil(a.receive(timeout: 0))
+  }
+
+  func testSendingToAbsentPeerNeverBlocks() throws {
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*", sendQueueLimit: 4)
+    defer { a.close() }
+    // Nobody listens on this port; the queue fills, then sends fail instead of blocking.
+    try a.connect(to: 9, endpoint: "tcp://127.0.0.1:1")
+    var failures = 0
+    for _ in 0..<100 where !a.send([UInt8](repeating: 0, count: 1000), to: 9) { failures += 1 }
+    XCTAssertGreaterThan(failures, 0)
+    XCTAssertFalse(a.send([1], to: 12345), "unknown peer must fail, not crash")
+  }
+
+  func testBindConflictIsAClearError() throws {
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { a.close() }
+    XCTAssertThrowsError(try ZMQTransport(uid: 2, bindEndpoint: a.boundEndpoint)) { error in
+      XCTAssertTrue("\(error)".contains("cannot bind"), "\(error)")
+    }
+  }
+
+  func testRestartedPeerWithSameIdentityIsHeardAgain() throws {
+    let server = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { server.close() }
+    var client: ZMQTransport? = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*", closeLingerMilliseconds: 100)
+    try client!.connect(to: 1, endpoint: server.boundEndpoint)
+    XCTAssertTrue(client!.send([1], to: 1))
+    XCTAssertEqual(receive(server)?.bytes, [1])
+    client!.close()
+    client = nil
+    let again = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { again.close() }
+    try again.connect(to: 1, endpoint: server.boundEndpoint)
+    XCTAssertTrue(again.send([2], to: 1))
+    let m = receive(server)
+    XCTAssertEqual(m?.sender, 2)
+    XCTAssertEqual(m?.bytes, [2])
+  }
+
+  func testStrayConnectionWithForeignIdentityIsDropped() throws {
+    let server = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { server.close() }
+    XCTAssertNil(ZMQTransport.parseIdentity(Array("abc".utf8)))
+    XCTAssertNil(ZMQTransport.parseIdentity(Array("99999999999".utf8)))
+    XCTAssertEqual(ZMQTransport.parseIdentity(Array("42".utf8)), 42)
+  }
+
+  func testInProcessNetworkDeliversInOrderAndDropsDeadNodes() {
+    let net = InProcessNetwork()
+    let a = net.transport(uid: 0)
+    let b = net.transport(uid: 1)
+    XCTAssertTrue(a.send([1], to: 1))
+    XCTAssertTrue(a.send([2], to: 1))
+    XCTAssertEqual(b.receive(timeout: 1)?.bytes, [1])
+    XCTAssertEqual(b.receive(timeout: 1)?.bytes, [2])
+    XCTAssertNil(b.receive(timeout: 1))
+    net.kill(1)
+    XCTAssertFalse(a.send([3], to: 1))
+  }
+}
