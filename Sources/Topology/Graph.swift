@@ -1,0 +1,93 @@
+/// An undirected graph over nodes 0..<nodeCount: who exchanges models with whom.
+///
+/// A value type with sorted neighbour lists, so iteration order (and everything derived from
+/// it) is deterministic.
+public struct Graph: Sendable, Equatable {
+  public let nodeCount: Int
+  private var adjacency: [[Int]]
+
+  /// An empty graph of `nodeCount` nodes.
+  public init(nodeCount: Int) {
+    self.nodeCount = nodeCount
+    adjacency = Array(repeating: [], count: nodeCount)
+  }
+
+  /// A graph from undirected edges; duplicates are ignored. Endpoints must be valid and distinct.
+  public init(nodeCount: Int, edges: [(Int, Int)]) {
+    self.init(nodeCount: nodeCount)
+    for (a, b) in edges { addEdge(a, b) }
+  }
+
+  /// Adds the undirected edge a–b (no-op if present). Requires valid, distinct endpoints.
+  public mutating func addEdge(_ a: Int, _ b: Int) {
+    precondition(a != b && a >= 0 && b >= 0 && a < nodeCount && b < nodeCount, "invalid edge \(a)-\(b)")
+    insertSorted(b, into: &adjacency[a])
+    insertSorted(a, into: &adjacency[b])
+  }
+
+  public func hasEdge(_ a: Int, _ b: Int) -> Bool { adjacency[a].contains(b) }
+
+  private func insertSorted(_ v: Int, into list: inout [Int]) {
+    var lo = 0, hi = list.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if list[mid] < v { lo = mid + 1 } else { hi = mid }
+    }
+    if lo < list.count && list[lo] == v { return }
+    list.insert(v, at: lo)
+  }
+
+  /// Neighbours of `node`, ascending.
+  public func neighbours(of node: Int) -> [Int] { adjacency[node] }
+  public func degree(of node: Int) -> Int { adjacency[node].count }
+
+  /// Every edge once, as (smaller, larger), sorted.
+  public var edges: [(Int, Int)] {
+    var out: [(Int, Int)] = []
+    for a in 0..<nodeCount { for b in adjacency[a] where b > a { out.append((a, b)) } }
+    return out
+  }
+
+  public var edgeCount: Int { adjacency.reduce(0) { $0 + $1.count } / 2 }
+
+  public var isConnected: Bool {
+    guard nodeCount > 0 else { return true }
+    var seen = [Bool](repeating: false, count: nodeCount)
+    var stack = [0]
+    seen[0] = true
+    var count = 1
+    while let v = stack.popLast() {
+      for w in adjacency[v] where !seen[w] {
+        seen[w] = true
+        count += 1
+        stack.append(w)
+      }
+    }
+    return count == nodeCount
+  }
+
+  /// Degree statistics for `peerctl graph`.
+  public struct DegreeStatistics: Sendable, Equatable, CustomStringConvertible {
+    public var minimum: Int
+    public var maximum: Int
+    public var mean: Double
+    /// degree → number of nodes with that degree.
+    public var histogram: [Int: Int]
+
+    public var description: String {
+      let h = histogram.keys.sorted().map { "\($0):\(histogram[$0]!)" }.joined(separator: " ")
+      return "degree min \(minimum) max \(maximum) mean \(String(format: "%.2f", mean)) histogram {\(h)}"
+    }
+  }
+
+  public var degreeStatistics: DegreeStatistics {
+    let degrees = adjacency.map(\.count)
+    var histogram: [Int: Int] = [:]
+    for d in degrees { histogram[d, default: 0] += 1 }
+    return DegreeStatistics(
+      minimum: degrees.min() ?? 0, maximum: degrees.max() ?? 0,
+      mean: nodeCount == 0 ? 0 : Double(degrees.reduce(0, +)) / Double(nodeCount), histogram: histogram)
+  }
+
+  public static func == (l: Graph, r: Graph) -> Bool { l.nodeCount == r.nodeCount && l.adjacency == r.adjacency }
+}

@@ -1,1 +1,0 @@
-// The Topology layer. See docs/architecture.md.
