@@ -1,1 +1,0 @@
-// The Config layer. See docs/architecture.md.

@@ -1,0 +1,68 @@
+/// A whole run configuration: decentralizepy's sections plus peerd's `[NODE]`.
+///
+/// Config is a leaf layer: it knows the keys, their types and defaults, but not which classes
+/// exist; the Learning layer checks class names against its registries. docs/configuration.md
+/// documents every key read here.
+public struct RunConfiguration: Sendable {
+  public var path: String
+  public var dataset: DatasetSection
+  public var optimizer: OptimizerSection
+  public var train: TrainSection
+  public var communication: CommunicationSection
+  public var sharing: SharingSection
+  public var node: NodeSection
+  /// Unknown keys and sections, as `file:line: …` lines. They are warnings, not errors.
+  public var warnings: [String]
+
+  public static func load(path: String) throws -> RunConfiguration {
+    try RunConfiguration(document: INIDocument.load(path: path))
+  }
+
+  public init(document doc: INIDocument) throws {
+    path = doc.path
+    for required in ["DATASET", "OPTIMIZER_PARAMS", "TRAIN_PARAMS"] where doc.section(required) == nil {
+      throw ConfigError(file: doc.path, section: required, message: "required section is missing")
+    }
+    var readers: [SectionReader] = []
+    func reader(_ name: String) -> SectionReader { SectionReader(document: doc, name: name) }
+
+    var d = reader("DATASET")
+    dataset = try DatasetSection(&d)
+    var o = reader("OPTIMIZER_PARAMS")
+    optimizer = try OptimizerSection(&o)
+    var t = reader("TRAIN_PARAMS")
+    train = try TrainSection(&t)
+    var c = reader("COMMUNICATION")
+    communication = try CommunicationSection(&c)
+    var s = reader("SHARING")
+    sharing = try SharingSection(&s)
+    var n = reader("NODE")
+    node = try NodeSection(&n)
+    readers = [d, o, t, c, s, n]
+
+    let known = Set(readers.map(\.name))
+    warnings = doc.sections.filter { !known.contains($0.name) }.map {
+      "\(doc.path):\($0.line): unknown section [\($0.name)] (ignored)"
+    }
+    warnings += readers.flatMap { $0.unknownKeyWarnings() }
+  }
+}
+
+/// A `*_package` / `*_class` pair such as `decentralizepy.sharing.PartialModel` + `PartialModel`.
+/// peerd resolves implementations by class name; the package is kept only for messages.
+public struct ClassReference: Sendable, Equatable {
+  public var package: String?
+  public var className: String
+
+  /// The class, or the package's last component when the class is absent.
+  public init?(package: String?, className: String?) {
+    if let c = className, !c.isEmpty {
+      self.className = c
+    } else if let p = package, let last = p.split(separator: ".").last, !last.isEmpty {
+      self.className = String(last)
+    } else {
+      return nil
+    }
+    self.package = package
+  }
+}

@@ -1,0 +1,193 @@
+/// How the training data is split across nodes (`[DATASET] partition_niid`).
+public enum PartitionMode: String, Sendable {
+  /// Shuffle and split equally, or by `sizes`.
+  case iid
+  /// decentralizepy's non-IID: sort by label, deal `shards` shards to each node.
+  case shards
+  /// Label proportions per node drawn from Dirichlet(`alpha`).
+  case dirichlet
+  /// Each node gets only `classes_per_node` classes.
+  case classes
+}
+
+/// `[DATASET]`: what data, which model, how it is split.
+public struct DatasetSection: Sendable {
+  public var datasetClass: ClassReference
+  public var modelClass: ClassReference
+  public var trainDir: String?
+  public var testDir: String?
+  public var imagesDir: String?
+  /// Fractions per node; nil means equal shares.
+  public var sizes: [Double]?
+  public var randomSeed: Int
+  public var partition: PartitionMode
+  public var shards: Int
+  public var dirichletAlpha: Double
+  public var classesPerNode: Int
+  public var validationSource: String
+  public var validationSize: Double
+  public var syntheticKind: String
+  public var syntheticAlpha: Double
+  public var syntheticBeta: Double
+  public var samplesPerNode: Int?
+  public var testSamples: Int?
+  public var embeddingDim: Int
+  public var hiddenSizes: [Int]?
+  public var cacheDir: String?
+
+  init(_ r: inout SectionReader) throws {
+    let package = r.nonEmpty("dataset_package")
+    guard let ds = ClassReference(package: package, className: r.nonEmpty("dataset_class")) else {
+      throw r.error("dataset_class", "required key is missing (e.g. dataset_class = MNIST)")
+    }
+    datasetClass = ds
+    guard let model = ClassReference(package: r.nonEmpty("model_package"), className: r.nonEmpty("model_class")) else {
+      throw r.error("model_class", "required key is missing (e.g. model_class = LogisticRegression)")
+    }
+    modelClass = model
+    trainDir = r.nonEmpty("train_dir")
+    testDir = r.nonEmpty("test_dir")
+    imagesDir = r.nonEmpty("images_dir")
+    sizes = try r.doubles("sizes")
+    randomSeed = try r.int("random_seed", default: 90)
+    let niid = r.nonEmpty("partition_niid")?.lowercased() ?? "false"
+    switch niid {
+    case "false", "no", "0", "iid": partition = .iid
+    case "true", "yes", "1", "shards", "kshard", "niid": partition = .shards
+    case "dirichlet": partition = .dirichlet
+    case "classes", "limited_classes": partition = .classes
+    default: throw r.error("partition_niid", "expected False, True (shards), dirichlet or classes, got '\(niid)'")
+    }
+    shards = try r.int("shards", default: 2, min: 1)
+    dirichletAlpha = try r.double("dirichlet_alpha") ?? r.double("alpha") ?? 0.5
+    if dirichletAlpha <= 0 { throw r.error("dirichlet_alpha", "must be positive, got \(dirichletAlpha)") }
+    classesPerNode = try r.int("classes_per_node", default: 2, min: 1)
+    validationSource = r.nonEmpty("validation_source") ?? "Train"
+    guard ["train", "test"].contains(validationSource.lowercased()) else {
+      throw r.error("validation_source", "expected Train or Test, got '\(validationSource)'")
+    }
+    validationSize = try r.double("validation_size", default: 0)
+    guard validationSize >= 0 && validationSize < 1 else {
+      throw r.error("validation_size", "expected a fraction in [0, 1), got \(validationSize)")
+    }
+    syntheticKind = r.nonEmpty("synthetic_kind") ?? "gaussian"
+    syntheticAlpha = try r.double("synthetic_alpha", default: 1)
+    syntheticBeta = try r.double("synthetic_beta", default: 1)
+    samplesPerNode = try r.int("samples_per_node")
+    testSamples = try r.int("test_samples")
+    embeddingDim = try r.int("embedding_dim", default: 20, min: 1)
+    hiddenSizes = try r.ints("hidden_sizes")
+    cacheDir = r.nonEmpty("cache_dir")
+    r.accept(["num_classes", "n_procs"])
+  }
+}
+
+/// `[OPTIMIZER_PARAMS]`: torch.optim-style optimizer and its hyper-parameters.
+public struct OptimizerSection: Sendable {
+  public var optimizerClass: ClassReference
+  public var lr: Double
+  public var momentum: Double
+  public var weightDecay: Double
+  public var nesterov: Bool
+  public var dampening: Double
+  public var betas: [Double]
+  public var eps: Double
+
+  init(_ r: inout SectionReader) throws {
+    optimizerClass =
+      ClassReference(package: r.nonEmpty("optimizer_package"), className: r.nonEmpty("optimizer_class"))
+      ?? ClassReference(package: nil, className: "SGD")!
+    guard let lr = try r.double("lr") else { throw r.error("lr", "required key is missing (the learning rate)") }
+    guard lr > 0 else { throw r.error("lr", "must be positive, got \(lr)") }
+    self.lr = lr
+    momentum = try r.double("momentum", default: 0)
+    weightDecay = try r.double("weight_decay", default: 0)
+    nesterov = try r.bool("nesterov", default: false)
+    dampening = try r.double("dampening", default: 0)
+    betas = try r.doubles("betas") ?? [0.9, 0.999]
+    guard betas.count == 2 else { throw r.error("betas", "expected two numbers like (0.9, 0.999)") }
+    eps = try r.double("eps", default: 1e-8)
+  }
+}
+
+/// `[TRAIN_PARAMS]`: local training between exchanges.
+public struct TrainSection: Sendable {
+  /// Local steps per round, or epochs per round with `fullEpochs`.
+  public var rounds: Int
+  public var fullEpochs: Bool
+  public var batchSize: Int
+  public var shuffle: Bool
+  public var lossClass: ClassReference
+
+  init(_ r: inout SectionReader) throws {
+    r.accept(["training_package", "training_class"])
+    rounds = try r.int("rounds", default: 1, min: 1)
+    fullEpochs = try r.bool("full_epochs", default: false)
+    batchSize = try r.int("batch_size", default: 16, min: 1)
+    shuffle = try r.bool("shuffle", default: true)
+    lossClass =
+      ClassReference(package: r.nonEmpty("loss_package"), className: r.nonEmpty("loss_class"))
+      ?? ClassReference(package: nil, className: "CrossEntropyLoss")!
+  }
+}
+
+/// `[COMMUNICATION]`: addresses and ports.
+public struct CommunicationSection: Sendable {
+  public var commClass: String
+  public var addressesFilepath: String?
+  /// Port of uid 0; uid u listens on base_port + u.
+  public var basePort: Int
+
+  init(_ r: inout SectionReader) throws {
+    commClass = ClassReference(package: r.nonEmpty("comm_package"), className: r.nonEmpty("comm_class"))?.className ?? "TCP"
+    addressesFilepath = r.nonEmpty("addresses_filepath")
+    basePort = try r.int("base_port") ?? r.int("offset") ?? 20000
+    guard basePort > 0 && basePort < 65536 else { throw r.error("base_port", "must be a TCP port, got \(basePort)") }
+    r.accept(["compress", "compression_package", "compression_class"])
+  }
+}
+
+/// `[SHARING]`: what of the model goes on the wire.
+public struct SharingSection: Sendable {
+  public var sharingClass: ClassReference
+  public var alpha: Double
+  public var alphaList: [Double]
+
+  init(_ r: inout SectionReader) throws {
+    sharingClass =
+      ClassReference(package: r.nonEmpty("sharing_package"), className: r.nonEmpty("sharing_class"))
+      ?? ClassReference(package: nil, className: "Sharing")!
+    alpha = try r.double("alpha", default: 1)
+    alphaList = try r.doubles("alpha_list") ?? []
+    r.accept(["accumulation", "accumulate_averaging_changes", "metadata_cap", "dict_ordered", "save_shared", "compress"])
+  }
+}
+
+/// `[NODE]` (peerd's own): the algorithm and the node loop's knobs.
+public struct NodeSection: Sendable {
+  public var algorithm: String
+  public var iterations: Int
+  public var testAfter: Int
+  public var trainEvaluateAfter: Int
+  public var peerTimeout: Double
+  public var startTimeout: Double
+  public var resetOptimizer: Bool
+  public var logLevel: String
+  public var evalBatchSize: Int
+  public var saveWeights: Bool
+
+  init(_ r: inout SectionReader) throws {
+    algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
+    iterations = try r.int("iterations", default: 80, min: 1)
+    testAfter = try r.int("test_after", default: 10, min: 0)
+    trainEvaluateAfter = try r.int("train_evaluate_after", default: 10, min: 0)
+    peerTimeout = try r.double("peer_timeout", default: 30)
+    guard peerTimeout > 0 else { throw r.error("peer_timeout", "must be positive seconds, got \(peerTimeout)") }
+    startTimeout = try r.double("start_timeout", default: 120)
+    guard startTimeout > 0 else { throw r.error("start_timeout", "must be positive seconds, got \(startTimeout)") }
+    resetOptimizer = try r.bool("reset_optimizer", default: false)
+    logLevel = r.nonEmpty("log_level") ?? "info"
+    evalBatchSize = try r.int("eval_batch_size", default: 1024, min: 1)
+    saveWeights = try r.bool("save_weights", default: true)
+  }
+}
