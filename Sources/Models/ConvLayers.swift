@@ -1,0 +1,145 @@
+import Numerics
+
+/// 2-D convolution by im2col + one sgemm per sample. Weights are stored
+/// outChannels × (inChannels·kH·kW), PyTorch's layout flattened.
+final class Conv2d: Layer {
+  let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+  private var geometry = ConvGeometry(channels: 1, height: 1, width: 1, kernelHeight: 1, kernelWidth: 1)
+  private var w: UnsafeMutablePointer<Float>!, b: UnsafeMutablePointer<Float>!
+  private var dw: UnsafeMutablePointer<Float>!, db: UnsafeMutablePointer<Float>!
+  private var columns = FloatBuffer(count: 0)
+  private var columnGradient = FloatBuffer(count: 0)
+  private var ones = FloatBuffer(count: 0)
+
+  init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernel = kernel
+    self.stride = stride
+    self.padding = padding
+  }
+
+  var fanIn: Int { inChannels * kernel * kernel }
+  var parameterCount: Int { outChannels * fanIn + outChannels }
+  var tensors: [ParameterTensor] {
+    [ParameterTensor(name: "weight", offset: 0, shape: [outChannels, inChannels, kernel, kernel]),
+     ParameterTensor(name: "bias", offset: outChannels * fanIn, shape: [outChannels])]
+  }
+
+  func configure(input: [Int]) throws -> [Int] {
+    guard input.count == 3, input[0] == inChannels else {
+      throw ModelError("Conv2d(\(inChannels)→\(outChannels)) needs input [\(inChannels), H, W], got \(input)")
+    }
+    geometry = ConvGeometry(
+      channels: inChannels, height: input[1], width: input[2], kernelHeight: kernel, kernelWidth: kernel,
+      stride: stride, padding: padding)
+    guard geometry.outputHeight > 0, geometry.outputWidth > 0 else {
+      throw ModelError("Conv2d kernel \(kernel) does not fit input \(input)")
+    }
+    columns = FloatBuffer(count: geometry.columnRows * geometry.columnCols)
+    columnGradient = FloatBuffer(count: geometry.columnRows * geometry.columnCols)
+    ones = FloatBuffer(count: geometry.columnCols)
+    for i in 0..<ones.count { ones[i] = 1 }
+    return [outChannels, geometry.outputHeight, geometry.outputWidth]
+  }
+
+  func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+    w = parameters
+    b = parameters + outChannels * fanIn
+    dw = gradients
+    db = gradients + outChannels * fanIn
+  }
+
+  func initialize(rng: inout Xoshiro256) {
+    pytorchDefaultInit(w, count: outChannels * fanIn, fanIn: fanIn, rng: &rng)
+    pytorchDefaultInit(b, count: outChannels, fanIn: fanIn, rng: &rng)
+  }
+
+  func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
+    let g = geometry
+    let inSize = g.channels * g.height * g.width, p = g.columnCols, k = g.columnRows
+    for s in 0..<batch {
+      Im2col.im2col(g, input: input + s * inSize, columns: columns.pointer)
+      let out = output + s * outChannels * p
+      // out = b·1ᵀ + W·cols
+      BLAS.gemm(.none, .none, m: outChannels, n: p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: p, c: out, ldc: p)
+      BLAS.gemm(.none, .none, m: outChannels, n: p, k: k, a: w, lda: k, b: columns.pointer, ldb: p, beta: 1, c: out, ldc: p)
+    }
+  }
+
+  func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>?, batch: Int
+  ) {
+    let g = geometry
+    let inSize = g.channels * g.height * g.width, p = g.columnCols, k = g.columnRows
+    if let dx { dx.update(repeating: 0, count: batch * inSize) }
+    for s in 0..<batch {
+      let dOut = dy + s * outChannels * p
+      Im2col.im2col(g, input: input + s * inSize, columns: columns.pointer)
+      let beta: Float = s == 0 ? 0 : 1
+      BLAS.gemm(.none, .transpose, m: outChannels, n: k, k: p, a: dOut, lda: p, b: columns.pointer, ldb: p, beta: beta, c: dw, ldc: k)
+      BLAS.gemv(.none, m: outChannels, n: p, a: dOut, lda: p, x: ones.pointer, beta: beta, y: db)
+      if let dx {
+        BLAS.gemm(.transpose, .none, m: k, n: p, k: outChannels, a: w, lda: k, b: dOut, ldb: p, c: columnGradient.pointer, ldc: p)
+        Im2col.col2im(g, columns: columnGradient.pointer, output: dx + s * inSize)
+      }
+    }
+  }
+}
+
+/// Max pooling with a square window and stride equal to the window (PyTorch `MaxPool2d(k)`),
+/// flooring odd sizes. Remembers the arg-max of each window for the backward pass.
+final class MaxPool2d: Layer {
+  let size: Int
+  private var c = 0, h = 0, w = 0, oh = 0, ow = 0
+  private var argmax: [Int32] = []
+
+  init(_ size: Int) { self.size = size }
+
+  func configure(input: [Int]) throws -> [Int] {
+    guard input.count == 3, input[1] >= size, input[2] >= size else {
+      throw ModelError("MaxPool2d(\(size)) needs input [C, H, W] with H, W ≥ \(size), got \(input)")
+    }
+    c = input[0]
+    h = input[1]
+    w = input[2]
+    oh = h / size
+    ow = w / size
+    return [c, oh, ow]
+  }
+
+  func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
+    let outCount = batch * c * oh * ow
+    if argmax.count < outCount { argmax = [Int32](repeating: 0, count: outCount) }
+    var o = 0
+    for plane in 0..<(batch * c) {
+      let base = plane * h * w
+      for y in 0..<oh {
+        for x in 0..<ow {
+          var best = -Float.infinity
+          var bestIndex = base + (y * size) * w + x * size
+          for dy in 0..<size {
+            let row = base + (y * size + dy) * w + x * size
+            for dx in 0..<size where input[row + dx] > best {
+              best = input[row + dx]
+              bestIndex = row + dx
+            }
+          }
+          output[o] = best
+          argmax[o] = Int32(bestIndex)
+          o += 1
+        }
+      }
+    }
+  }
+
+  func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>?, batch: Int
+  ) {
+    guard let dx else { return }
+    dx.update(repeating: 0, count: batch * c * h * w)
+    for o in 0..<(batch * c * oh * ow) { dx[Int(argmax[o])] += dy[o] }
+  }
+}

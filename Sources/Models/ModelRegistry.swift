@@ -1,0 +1,112 @@
+import Numerics
+
+/// What a model needs to know to be built; the Learning layer fills it from the config and the
+/// dataset's metadata.
+public struct ModelSettings: Sendable {
+  public var name: String
+  /// Per-sample input shape, e.g. [1, 28, 28] or [784].
+  public var inputShape: [Int]
+  public var classes: Int
+  public var hiddenSizes: [Int]
+  public var users: Int
+  public var items: Int
+  public var embeddingDimension: Int
+  /// nil means the model's own default loss.
+  public var loss: LossKind?
+
+  public init(
+    name: String, inputShape: [Int] = [], classes: Int = 0, hiddenSizes: [Int] = [200, 200], users: Int = 0,
+    items: Int = 0, embeddingDimension: Int = 20, loss: LossKind? = nil
+  ) {
+    self.name = name
+    self.inputShape = inputShape
+    self.classes = classes
+    self.hiddenSizes = hiddenSizes
+    self.users = users
+    self.items = items
+    self.embeddingDimension = embeddingDimension
+    self.loss = loss
+  }
+}
+
+/// Maps `model_class` names to models. Adding a model is one function and one line here.
+public enum ModelRegistry {
+  public static let names = [
+    "LogisticRegression", "MLP", "CNN", "FemnistCNN", "CelebaCNN", "LeNet", "MatrixFactorization",
+  ]
+
+  public static func make(_ s: ModelSettings, rng: inout Xoshiro256) throws -> any Model {
+    let flat = s.inputShape.reduce(1, *)
+    func needClasses() throws -> Int {
+      guard s.classes > 0 else { throw ModelError("\(s.name) needs the number of classes (from the dataset)") }
+      return s.classes
+    }
+    func classifier(_ layers: [any Layer], input: [Int]) throws -> any Model {
+      if let loss = s.loss, loss != .crossEntropy {
+        throw ModelError("\(s.name) is a classifier; loss_class must be CrossEntropyLoss, got \(loss.rawValue)")
+      }
+      return try Sequential(name: s.name, inputShape: input, layers: layers, loss: .crossEntropy, rng: &rng)
+    }
+    switch s.name {
+    case "LogisticRegression":
+      guard flat > 0 else { throw ModelError("LogisticRegression needs an input shape") }
+      return try classifier([Linear(flat, try needClasses())], input: [flat])
+    case "MLP":
+      guard flat > 0 else { throw ModelError("MLP needs an input shape") }
+      var layers: [any Layer] = []
+      var width = flat
+      for h in s.hiddenSizes {
+        layers.append(Linear(width, h))
+        layers.append(ReLU())
+        width = h
+      }
+      layers.append(Linear(width, try needClasses()))
+      return try classifier(layers, input: [flat])
+    case "FemnistCNN":
+      return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62), input: [1, 28, 28])
+    case "CelebaCNN":
+      return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84])
+    case "CNN":
+      // decentralizepy names both FEMNIST's and CelebA's network `CNN`; the input decides.
+      if flat == 3 * 84 * 84 { return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84]) }
+      if flat == 28 * 28 { return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62), input: [1, 28, 28]) }
+      throw ModelError("CNN is defined for FEMNIST (1×28×28) and CelebA (3×84×84) inputs, got \(s.inputShape)")
+    case "LeNet":
+      guard flat == 3 * 32 * 32 else { throw ModelError("LeNet expects CIFAR-10 inputs 3×32×32, got \(s.inputShape)") }
+      return try classifier(leNet(classes: s.classes > 0 ? s.classes : 10), input: [3, 32, 32])
+    case "MatrixFactorization":
+      if let loss = s.loss, loss != .meanSquaredError {
+        throw ModelError("MatrixFactorization trains with MSELoss, got \(loss.rawValue)")
+      }
+      return try MatrixFactorization(users: s.users, items: s.items, dimension: s.embeddingDimension, rng: &rng)
+    default:
+      throw ModelError("unknown model_class '\(s.name)'; supported: \(names.joined(separator: ", "))")
+    }
+  }
+
+  /// decentralizepy's FEMNIST CNN: 1,690,046 parameters with 62 classes.
+  static func femnistCNN(classes: Int) -> [any Layer] {
+    [Conv2d(1, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+     Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+     Linear(7 * 7 * 64, 512), ReLU(), Linear(512, classes)]
+  }
+
+  /// decentralizepy's CelebA CNN: four 3×3 "same" convolutions of 32 channels, each followed by
+  /// max-pool 2 and ReLU (84 → 42 → 21 → 10 → 5), then a linear layer 800 → classes.
+  static func celebaCNN(classes: Int) -> [any Layer] {
+    [Conv2d(3, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+     Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+     Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+     Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+     Linear(5 * 5 * 32, classes)]
+  }
+
+  /// decentralizepy's CIFAR-10 LeNet without its GroupNorm layers (not implemented here): three
+  /// 5×5 "same" convolutions (32, 32, 64 channels), each with ReLU and max-pool 2, then 1024 → classes.
+  static func leNet(classes: Int) -> [any Layer] {
+    [Conv2d(3, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+     Conv2d(32, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+     Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+     Linear(4 * 4 * 64, classes)]
+  }
+}

@@ -1,1 +1,0 @@
-// The Models layer. See docs/architecture.md.

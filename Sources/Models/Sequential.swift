@@ -1,0 +1,104 @@
+import Numerics
+
+/// A feed-forward network: a list of layers over one parameter vector, with a loss on top.
+///
+/// Activations and their gradients live in buffers sized for the largest batch seen so far;
+/// they grow once and are reused, so steady-state training allocates nothing.
+public final class Sequential: Model {
+  public let name: String
+  public let parameters: FloatBuffer
+  public let gradients: FloatBuffer
+  public let layout: [ParameterTensor]
+  public let lossKind: LossKind
+  public var parameterCount: Int { parameters.count }
+  public var sparseGradient: SparseGradient? { nil }
+
+  let layers: [any Layer]
+  /// Per-sample sizes: index 0 is the input, i+1 the output of layer i.
+  let sizes: [Int]
+  let inputShape: [Int]
+  private var activations: [FloatBuffer] = []
+  private var activationGradients: [FloatBuffer] = []
+  private var capacity = 0
+  private var losses = FloatBuffer(count: 0)
+
+  init(name: String, inputShape: [Int], layers: [any Layer], loss: LossKind, rng: inout Xoshiro256) throws {
+    self.name = name
+    self.inputShape = inputShape
+    self.layers = layers
+    lossKind = loss
+    var shape = inputShape
+    var sizes = [inputShape.reduce(1, *)]
+    var layout: [ParameterTensor] = []
+    var offset = 0
+    for (i, layer) in layers.enumerated() {
+      shape = try layer.configure(input: shape)
+      sizes.append(shape.reduce(1, *))
+      for t in layer.tensors {
+        layout.append(ParameterTensor(name: "layer\(i).\(t.name)", offset: offset + t.offset, shape: t.shape))
+      }
+      offset += layer.parameterCount
+    }
+    self.sizes = sizes
+    self.layout = layout
+    parameters = FloatBuffer(count: offset)
+    gradients = FloatBuffer(count: offset)
+    var at = 0
+    for layer in layers {
+      layer.bind(parameters: parameters.pointer + at, gradients: gradients.pointer + at)
+      layer.initialize(rng: &rng)
+      at += layer.parameterCount
+    }
+    if loss == .meanSquaredError && sizes.last != 1 {
+      throw ModelError("\(name): MSELoss needs a single output, the network has \(sizes.last ?? 0)")
+    }
+  }
+
+  private func reserve(_ batch: Int) {
+    guard batch > capacity else { return }
+    capacity = batch
+    activations = sizes.map { FloatBuffer(count: $0 * batch) }
+    activationGradients = sizes.map { FloatBuffer(count: $0 * batch) }
+    losses = FloatBuffer(count: batch)
+  }
+
+  /// Runs the layers on the batch; the output is `activations.last`.
+  private func forward(_ batch: Batch) {
+    let n = batch.count
+    reserve(n)
+    precondition(batch.inputs.count >= n * sizes[0], "\(name): batch inputs hold \(batch.inputs.count) floats, need \(n * sizes[0])")
+    batch.inputs.withUnsafeBufferPointer { activations[0].pointer.update(from: $0.baseAddress!, count: n * sizes[0]) }
+    for (i, layer) in layers.enumerated() {
+      layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: n)
+    }
+  }
+
+  public func computeGradients(_ batch: Batch) -> Float {
+    let n = batch.count
+    guard n > 0 else { return 0 }
+    forward(batch)
+    let out = activations[layers.count].pointer
+    let dOut = activationGradients[layers.count].pointer
+    let loss = Losses.lossAndGradient(
+      lossKind, output: out, classes: sizes[layers.count], batch: batch, gradient: dOut)
+    for i in stride(from: layers.count - 1, through: 0, by: -1) {
+      layers[i].backward(
+        input: activations[i].pointer, output: activations[i + 1].pointer,
+        outputGradient: activationGradients[i + 1].pointer,
+        inputGradient: i == 0 ? nil : activationGradients[i].pointer, batch: n)
+    }
+    return loss
+  }
+
+  public func evaluate(_ batch: Batch, into tally: inout EvaluationTally) {
+    guard batch.count > 0 else { return }
+    forward(batch)
+    Losses.tally(lossKind, output: activations[layers.count].pointer, classes: sizes[layers.count], batch: batch, into: &tally)
+  }
+
+  /// The network's outputs for a batch (tests and benchmarks).
+  public func predict(_ batch: Batch) -> [Float] {
+    forward(batch)
+    return Array(UnsafeBufferPointer(start: activations[layers.count].pointer, count: batch.count * sizes[layers.count]))
+  }
+}
