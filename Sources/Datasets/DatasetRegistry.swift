@@ -1,0 +1,146 @@
+import Foundation
+import Numerics
+
+/// Where validation samples come from (decentralizepy's `validation_source`).
+public struct ValidationSplit: Sendable, Equatable {
+  public enum Source: String, Sendable { case train = "Train", test = "Test" }
+  public var source: Source
+  public var fraction: Double
+  public init(source: Source, fraction: Double) {
+    self.source = source
+    self.fraction = fraction
+  }
+}
+
+/// Everything needed to load a node's shard; the Learning layer fills it from `[DATASET]`.
+public struct DatasetSettings: Sendable {
+  public var name: String
+  public var trainDir: String?
+  public var testDir: String?
+  public var imagesDir: String?
+  /// The dataset seed (`random_seed`): the partition depends on it alone.
+  public var seed: UInt64
+  public var partition: PartitionScheme
+  public var validation: ValidationSplit?
+  public var synthetic: SyntheticSettings
+  /// Where decoded caches go; nil means `$PEERD_CACHE`, else `$TMPDIR/peerd-cache`.
+  public var cacheDirectory: String?
+
+  public init(
+    name: String, trainDir: String? = nil, testDir: String? = nil, imagesDir: String? = nil, seed: UInt64 = 90,
+    partition: PartitionScheme = .iid, validation: ValidationSplit? = nil, synthetic: SyntheticSettings = .init(),
+    cacheDirectory: String? = nil
+  ) {
+    self.name = name
+    self.trainDir = trainDir
+    self.testDir = testDir
+    self.imagesDir = imagesDir
+    self.seed = seed
+    self.partition = partition
+    self.validation = validation
+    self.synthetic = synthetic
+    self.cacheDirectory = cacheDirectory
+  }
+
+  var resolvedCacheDirectory: String {
+    if let cacheDirectory { return cacheDirectory }
+    let env = ProcessInfo.processInfo.environment
+    if let c = env["PEERD_CACHE"], !c.isEmpty { return c }
+    return ((env["TMPDIR"] ?? "/tmp") as NSString).appendingPathComponent("peerd-cache")
+  }
+}
+
+/// Per-node sample counts and label histogram, for `peerctl partition`.
+public struct ShardSummary: Sendable {
+  public var node: Int
+  public var trainCount: Int
+  public var testCount: Int
+  /// class → samples (empty for regression data).
+  public var labelHistogram: [Int]
+}
+
+/// Maps `dataset_class` names to readers.
+public enum DatasetRegistry {
+  public static let names = ["MNIST", "FashionMNIST", "MovieLens", "Synthetic"]
+
+  public static func load(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
+    guard node >= 0 && node < nodes else { throw DatasetError("node \(node) is outside 0..<\(nodes)") }
+    let streams = RandomStreams(seed: s.seed)
+    switch s.name {
+    case "MNIST", "FashionMNIST":
+      let defaultDir = s.name == "MNIST" ? "mnist" : "fashion-mnist"
+      let trainDir = try directory(s.trainDir ?? defaultDir, what: "\(s.name) train_dir")
+      let testDir = try directory(s.testDir ?? s.trainDir ?? defaultDir, what: "\(s.name) test_dir")
+      let (train, test) = try MNISTReader.load(trainDir: trainDir, testDir: testDir, cacheDirectory: s.resolvedCacheDirectory)
+      let labels = train.labels
+      let parts = try Partitioner.partition(
+        labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
+      let meta = DatasetMetadata(name: s.name, inputShape: [1, 28, 28], classCount: 10, totalTrainSamples: labels.count)
+      return try withValidation(SubsetSource(base: train, indices: parts[node]), test: test, s, meta)
+    case "Synthetic":
+      let syn = s.synthetic
+      let meta = DatasetMetadata(name: "Synthetic", inputShape: [syn.dimension], classCount: syn.classes, totalTrainSamples: syn.samplesPerNode * nodes)
+      switch syn.kind {
+      case .gaussian:
+        let (pool, test) = SyntheticGenerator.gaussian(syn, nodes: nodes, streams: streams)
+        let parts = try Partitioner.partition(
+          labels: pool.labels, classes: syn.classes, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
+        return try withValidation(SubsetSource(base: pool, indices: parts[node]), test: test, s, meta)
+      case .leaf:
+        let (train, test) = SyntheticGenerator.leaf(syn, node: node, nodes: nodes, streams: streams)
+        return try withValidation(train, test: test, s, meta)
+      }
+    case "MovieLens":
+      let dir = try directory(s.trainDir ?? "movielens/ml-latest-small", what: "MovieLens train_dir")
+      let ratings = try MovieLensReader.read((dir as NSString).appendingPathComponent("ratings.csv"))
+      let (train, test) = try MovieLensReader.shard(ratings, node: node, nodes: nodes, streams: streams)
+      var meta = DatasetMetadata(name: "MovieLens", inputShape: [], classCount: 0, totalTrainSamples: ratings.ratings.count)
+      meta.users = ratings.userCount
+      meta.items = ratings.itemCount
+      return NodeShard(train: train, test: test, validation: nil, metadata: meta)
+    default:
+      throw DatasetError("unknown dataset_class '\(s.name)'; supported: \(names.joined(separator: ", "))")
+    }
+  }
+
+  /// Sample counts and label histograms of every node's shard.
+  public static func summary(_ s: DatasetSettings, nodes: Int) throws -> [ShardSummary] {
+    try (0..<nodes).map { node in
+      let shard = try load(s, node: node, nodes: nodes)
+      var histogram = [Int](repeating: 0, count: shard.metadata.classCount)
+      if shard.metadata.classCount > 0 {
+        for i in 0..<shard.train.count {
+          let l = Int(shard.train.label(at: i))
+          if l >= 0 && l < histogram.count { histogram[l] += 1 }
+        }
+      }
+      return ShardSummary(node: node, trainCount: shard.train.count, testCount: shard.test.count, labelHistogram: histogram)
+    }
+  }
+
+  static func directory(_ path: String, what: String) throws -> String {
+    guard let found = DataLocator.resolve(path) else {
+      throw DatasetError.missing("\(what) '\(path)'", path: path)
+    }
+    return found
+  }
+
+  static func withValidation(_ train: any SampleSource, test: any SampleSource, _ s: DatasetSettings, _ meta: DatasetMetadata) throws -> NodeShard {
+    guard let v = s.validation, v.fraction > 0 else {
+      return NodeShard(train: train, test: test, validation: nil, metadata: meta)
+    }
+    guard v.fraction < 1 else { throw DatasetError("validation_size must be below 1, got \(v.fraction)") }
+    switch v.source {
+    case .train:
+      let cut = Int(Double(train.count) * (1 - v.fraction))
+      return NodeShard(
+        train: SubsetSource(base: train, indices: Array(0..<cut)), test: test,
+        validation: SubsetSource(base: train, indices: Array(cut..<train.count)), metadata: meta)
+    case .test:
+      let cut = Int(Double(test.count) * v.fraction)
+      return NodeShard(
+        train: train, test: SubsetSource(base: test, indices: Array(cut..<test.count)),
+        validation: SubsetSource(base: test, indices: Array(0..<cut)), metadata: meta)
+    }
+  }
+}

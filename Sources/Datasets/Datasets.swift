@@ -1,1 +1,0 @@
-// The Datasets layer. See docs/architecture.md.

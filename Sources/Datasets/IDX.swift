@@ -1,0 +1,140 @@
+import Foundation
+import Numerics
+
+/// MNIST-style IDX files (images: magic 0x00000803, labels: 0x00000801), gzip or not.
+///
+/// The decoded bytes are cached as a plain uncompressed IDX file in the cache directory (written
+/// once, atomically) and memory-mapped read-only, so every process on a machine shares them.
+enum IDX {
+  struct Images {
+    let file: MappedFile
+    let count: Int
+    let rows: Int
+    let cols: Int
+    /// Byte offset of pixel 0 of image 0.
+    let offset: Int
+  }
+
+  /// Finds `base` or `base.gz` in `dir`.
+  static func locate(_ base: String, in dir: String) throws -> String {
+    for name in [base, base + ".gz"] {
+      let p = (dir as NSString).appendingPathComponent(name)
+      if FileManager.default.fileExists(atPath: p) { return p }
+    }
+    throw DatasetError.missing("IDX file \(base)[.gz]", path: dir)
+  }
+
+  /// The uncompressed file, mapped: the file itself when it is not compressed, else a cache.
+  static func mapDecoded(_ path: String, cacheDirectory: String) throws -> MappedFile {
+    guard let head = FileHandle(forReadingAtPath: path) else { throw DatasetError.missing("file", path: path) }
+    let magic = head.readData(ofLength: 2)
+    try? head.close()
+    if !Gzip.isGzip(magic) { return try MappedFile(path: path) }
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+    let mtime = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+    let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    let cached = (cacheDirectory as NSString).appendingPathComponent("\(name)-\(size)-\(mtime).idx")
+    if FileManager.default.fileExists(atPath: cached) { return try MappedFile(path: cached) }
+    guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError.missing("file", path: path) }
+    let decoded = try Gzip.decompress(data, path: path)
+    try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+    let tmp = cached + ".\(getpid()).tmp"
+    guard FileManager.default.createFile(atPath: tmp, contents: Data(decoded)) else {
+      throw DatasetError("\(cacheDirectory): cannot write the decoded cache (set cache_dir or $PEERD_CACHE)")
+    }
+    // rename is atomic: concurrent processes each write their own temp file and one wins.
+    if rename(tmp, cached) != 0 { unlink(tmp) }
+    return try MappedFile(path: cached)
+  }
+
+  static func u32(_ b: UnsafeRawBufferPointer, _ o: Int) -> Int {
+    Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
+  }
+
+  static func images(_ path: String, cacheDirectory: String) throws -> Images {
+    let file = try mapDecoded(path, cacheDirectory: cacheDirectory)
+    let b = file.bytes
+    guard b.count >= 16 else { throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)") }
+    guard u32(b, 0) == 0x803 else {
+      throw DatasetError("\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x803 (IDX images)")
+    }
+    let count = u32(b, 4), rows = u32(b, 8), cols = u32(b, 12)
+    guard rows > 0, cols > 0, count > 0, 16 + count * rows * cols == b.count else {
+      throw DatasetError("\(path): header says \(count) images of \(rows)×\(cols) (\(16 + count * rows * cols) bytes), file has \(b.count) bytes (truncated?)")
+    }
+    return Images(file: file, count: count, rows: rows, cols: cols, offset: 16)
+  }
+
+  static func labels(_ path: String, cacheDirectory: String) throws -> [Int32] {
+    let file = try mapDecoded(path, cacheDirectory: cacheDirectory)
+    let b = file.bytes
+    guard b.count >= 8 else { throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)") }
+    guard u32(b, 0) == 0x801 else {
+      throw DatasetError("\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x801 (IDX labels)")
+    }
+    let count = u32(b, 4)
+    guard 8 + count == b.count else {
+      throw DatasetError("\(path): header says \(count) labels, file holds \(b.count - 8) (truncated?)")
+    }
+    return (0..<count).map { Int32(b[8 + $0]) }
+  }
+}
+
+/// Images stored as UInt8 in a shared mapping, converted to Float per batch:
+/// x = (pixel/255 − mean)/std, decentralizepy's MNIST normalisation (mean 0.1307, std 0.3081).
+public final class ImageSource: SampleSource {
+  let images: IDX.Images
+  let labels: [Int32]
+  public let inputShape: [Int]
+  public let classCount: Int
+  let mean: Float
+  let std: Float
+
+  init(images: IDX.Images, labels: [Int32], classCount: Int, mean: Float, std: Float) {
+    self.images = images
+    self.labels = labels
+    inputShape = [1, images.rows, images.cols]
+    self.classCount = classCount
+    self.mean = mean
+    self.std = std
+  }
+
+  public var count: Int { labels.count }
+  public func label(at index: Int) -> Int32 { labels[index] }
+
+  /// Raw pixel byte (tests).
+  public func pixel(_ index: Int, _ p: Int) -> UInt8 { images.file.bytes[images.offset + index * images.rows * images.cols + p] }
+
+  public func fill(_ batch: inout Batch, indices: ArraySlice<Int>) {
+    batch.removeAll()
+    batch.inputShape = inputShape
+    batch.count = indices.count
+    let size = images.rows * images.cols
+    let scale = 1 / (255 * std), shift = -mean / std
+    let bytes = images.file.bytes
+    for i in indices {
+      let base = images.offset + i * size
+      for p in 0..<size { batch.inputs.append(Float(bytes[base + p]) * scale + shift) }
+      batch.labels.append(labels[i])
+    }
+  }
+}
+
+enum MNISTReader {
+  static func load(trainDir: String, testDir: String, cacheDirectory: String) throws -> (train: ImageSource, test: ImageSource) {
+    func pair(_ dir: String, _ prefix: String) throws -> ImageSource {
+      let images = try IDX.images(IDX.locate("\(prefix)-images-idx3-ubyte", in: dir), cacheDirectory: cacheDirectory)
+      let labelPath = try IDX.locate("\(prefix)-labels-idx1-ubyte", in: dir)
+      let labels = try IDX.labels(labelPath, cacheDirectory: cacheDirectory)
+      guard labels.count == images.count else {
+        throw DatasetError("\(labelPath): \(labels.count) labels for \(images.count) images")
+      }
+      if let bad = labels.firstIndex(where: { $0 < 0 || $0 > 9 }) {
+        throw DatasetError("\(labelPath): label \(labels[bad]) at index \(bad) is not a digit class 0…9")
+      }
+      return ImageSource(images: images, labels: labels, classCount: 10, mean: 0.1307, std: 0.3081)
+    }
+    return (try pair(trainDir, "train"), try pair(testDir, "t10k"))
+  }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Numerics
+
+/// MovieLens ratings (ml-latest-small `ratings.csv`), as the seed report uses them: users are
+/// dealt to nodes, each user's ratings are split 70:30 into train and test, and a node evaluates
+/// on its own users' test ratings. User and movie ids are remapped to dense indices (ascending
+/// id order over the whole file) shared by every node.
+public final class RatingSource: SampleSource {
+  let users: [Int32]
+  let items: [Int32]
+  let ratings: [Float]
+
+  init(users: [Int32], items: [Int32], ratings: [Float]) {
+    self.users = users
+    self.items = items
+    self.ratings = ratings
+  }
+
+  public var count: Int { ratings.count }
+  public var inputShape: [Int] { [] }
+  public var classCount: Int { 0 }
+  public func label(at index: Int) -> Int32 { 0 }
+
+  public func fill(_ batch: inout Batch, indices: ArraySlice<Int>) {
+    batch.removeAll()
+    batch.inputShape = []
+    batch.count = indices.count
+    for i in indices {
+      batch.indices.append(users[i])
+      batch.indices.append(items[i])
+      batch.targets.append(ratings[i])
+    }
+  }
+}
+
+public enum MovieLensReader {
+  public struct Ratings: Sendable {
+    public var users: [Int32]
+    public var items: [Int32]
+    public var ratings: [Float]
+    public var userCount: Int
+    public var itemCount: Int
+  }
+
+  /// Parses `ratings.csv` (header `userId,movieId,rating,timestamp`; LF or CRLF).
+  public static func read(_ path: String) throws -> Ratings {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DatasetError.missing("MovieLens ratings.csv", path: path)
+    }
+    var rawUsers: [Int] = [], rawItems: [Int] = [], ratings: [Float] = []
+    var lineNumber = 0
+    var sawHeader = false
+    try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+      var start = 0
+      func handle(_ line: Substring) throws {
+        lineNumber += 1
+        if line.isEmpty { return }
+        if !sawHeader {
+          sawHeader = true
+          guard line.hasPrefix("userId,movieId,rating") else {
+            throw DatasetError("\(path):1: expected the header 'userId,movieId,rating,timestamp', got '\(line.prefix(60))'")
+          }
+          return
+        }
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard fields.count >= 3, let u = Int(fields[0]), let m = Int(fields[1]), let r = Float(fields[2]),
+          r.isFinite, r >= 0, r <= 10
+        else {
+          throw DatasetError("\(path):\(lineNumber): bad rating row '\(line.prefix(80))'; expected userId,movieId,rating,timestamp")
+        }
+        rawUsers.append(u)
+        rawItems.append(m)
+        ratings.append(r)
+      }
+      for i in 0...bytes.count {
+        if i == bytes.count || bytes[i] == 0x0A {
+          var end = i
+          if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+          let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+          try handle(line[...])
+          start = i + 1
+        }
+      }
+    }
+    guard !ratings.isEmpty else { throw DatasetError("\(path): no ratings") }
+    let userIDs = Array(Set(rawUsers)).sorted(), itemIDs = Array(Set(rawItems)).sorted()
+    var userIndex: [Int: Int32] = [:], itemIndex: [Int: Int32] = [:]
+    for (i, id) in userIDs.enumerated() { userIndex[id] = Int32(i) }
+    for (i, id) in itemIDs.enumerated() { itemIndex[id] = Int32(i) }
+    return Ratings(
+      users: rawUsers.map { userIndex[$0]! }, items: rawItems.map { itemIndex[$0]! }, ratings: ratings,
+      userCount: userIDs.count, itemCount: itemIDs.count)
+  }
+
+  /// Node `node`'s (train, test) ratings: users dealt round-robin after a seeded shuffle, each
+  /// user's ratings split 70:30 by a per-user seeded shuffle.
+  static func shard(_ r: Ratings, node: Int, nodes: Int, streams: RandomStreams, trainFraction: Double = 0.7) throws
+    -> (RatingSource, RatingSource)
+  {
+    guard nodes <= r.userCount else {
+      throw DatasetError("MovieLens has \(r.userCount) users; cannot give each of \(nodes) nodes at least one")
+    }
+    var order = Array(0..<r.userCount)
+    var rng = streams.stream(.dataSplit)
+    rng.shuffle(&order)
+    let mine = Set(order.enumerated().filter { $0.offset % nodes == node }.map(\.element))
+    var byUser: [Int: [Int]] = [:]
+    for i in 0..<r.ratings.count where mine.contains(Int(r.users[i])) { byUser[Int(r.users[i]), default: []].append(i) }
+    var train: [Int] = [], test: [Int] = []
+    for user in byUser.keys.sorted() {
+      var rows = byUser[user]!
+      var userRNG = streams.stream(.dataSplit, index: UInt64(user) + 1)
+      userRNG.shuffle(&rows)
+      let cut = Int((trainFraction * Double(rows.count)).rounded())
+      train += rows[0..<cut]
+      test += rows[cut...]
+    }
+    func source(_ idx: [Int]) -> RatingSource {
+      RatingSource(users: idx.map { r.users[$0] }, items: idx.map { r.items[$0] }, ratings: idx.map { r.ratings[$0] })
+    }
+    return (source(train), source(test))
+  }
+}
