@@ -1,0 +1,135 @@
+import Config
+import Datasets
+import Foundation
+import Models
+import Sharing
+import Topology
+
+/// Turning files and flags into a validated `NodePlan`: every input error surfaces here, before a
+/// socket opens, as one line naming the file, line or key.
+extension NodePlan {
+  public static func resolve(_ request: NodeRequest) throws -> NodePlan {
+    let config = try RunConfiguration.load(path: request.configPath)
+    let format = GraphFormat(rawValue: request.graphFormat.lowercased()) ?? .auto
+    let graph = try Graph.read(path: request.graphPath, format: format)
+
+    guard let ipPath = request.ipPath ?? config.communication.addressesFilepath.map({ resolveRelative($0, to: request.configPath) }) else {
+      throw PlanError("no IP-address file: pass --ip or set [COMMUNICATION] addresses_filepath")
+    }
+    guard let ipData = FileManager.default.contents(atPath: ipPath) else {
+      throw PlanError("\(ipPath): cannot read the IP-address file")
+    }
+    let hosts = try AddressBook.parseHosts(ipData, path: ipPath)
+    if let m = request.machines, m != hosts.count {
+      throw PlanError("--machines says \(m) but \(ipPath) lists \(hosts.count) machine(s)")
+    }
+    let procs = request.procsPerMachine ?? (graph.nodeCount / hosts.count)
+    let book = try AddressBook(hosts: hosts, procsPerMachine: procs, basePort: config.communication.basePort)
+    guard book.totalNodes == graph.nodeCount else {
+      throw PlanError(
+        "\(request.graphPath) has \(graph.nodeCount) nodes but \(hosts.count) machine(s) × \(procs) procs = \(book.totalNodes)")
+    }
+    let uid: Int
+    if let u = request.uid {
+      uid = u
+    } else if let m = request.machineID, let r = request.rank {
+      guard m >= 0 && m < hosts.count else { throw PlanError("--machine-id \(m) is not in \(ipPath) (0…\(hosts.count - 1))") }
+      guard r >= 0 && r < procs else { throw PlanError("--rank \(r) must be in 0…\(procs - 1)") }
+      uid = book.uid(machine: m, rank: r)
+    } else {
+      throw PlanError("give --uid, or --machine-id and --rank")
+    }
+    guard uid >= 0 && uid < graph.nodeCount else { throw PlanError("uid \(uid) is not a node of the \(graph.nodeCount)-node graph") }
+
+    var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
+    plan.neighbours = graph.neighbours(of: uid)
+    plan.bindEndpoint = book.bindEndpoint(of: uid)
+    var endpoints: [Int: String] = [:]
+    for v in 0..<graph.nodeCount { endpoints[v] = book.endpoint(of: v) }
+    plan.endpoints = endpoints
+    if let it = request.iterations { plan.iterations = it }
+    if let t = request.testAfter { plan.testAfter = t }
+    if let t = request.trainEvaluateAfter { plan.trainEvaluateAfter = t }
+    if let l = request.logLevel { plan.logLevel = l }
+    if let r = request.resetOptimizer { plan.resetOptimizer = r }
+    let dir = request.logDir
+    plan.resultsPath = (dir as NSString).appendingPathComponent("\(uid)_results.json")
+    plan.logPath = (dir as NSString).appendingPathComponent("\(uid).log")
+    if config.node.saveWeights { plan.weightsPath = (dir as NSString).appendingPathComponent("\(uid)_model.bin") }
+    return plan
+  }
+
+  /// The plan a config describes for node `uid` of `totalNodes`, without network placement.
+  public static func fromConfig(_ c: RunConfiguration, configPath: String, uid: Int, totalNodes: Int) throws -> NodePlan {
+    let d = c.dataset
+    func check(_ name: String, in names: [String], key: String) throws {
+      guard names.contains(name) else {
+        throw PlanError("\(configPath): \(key) '\(name)' is not supported; supported: \(names.joined(separator: ", "))")
+      }
+    }
+    try check(d.datasetClass.className, in: DatasetRegistry.names, key: "[DATASET] dataset_class")
+    try check(d.modelClass.className, in: ModelRegistry.names, key: "[DATASET] model_class")
+    try check(c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, key: "[OPTIMIZER_PARAMS] optimizer_class")
+    try check(c.sharing.sharingClass.className, in: SharingRegistry.names, key: "[SHARING] sharing_class")
+    try check(c.train.lossClass.className, in: LossKind.allCases.map(\.rawValue), key: "[TRAIN_PARAMS] loss_class")
+    try check(c.node.algorithm.lowercased(), in: AlgorithmRegistry.names, key: "[NODE] algorithm")
+    guard c.communication.commClass == "TCP" else {
+      throw PlanError("\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
+    }
+
+    var dataset = DatasetSettings(
+      name: d.datasetClass.className, trainDir: d.trainDir, testDir: d.testDir, imagesDir: d.imagesDir,
+      seed: UInt64(truncatingIfNeeded: d.randomSeed), cacheDirectory: d.cacheDir)
+    switch d.partition {
+    case .iid: dataset.partition = d.sizes.map { .sizes($0) } ?? .iid
+    case .shards: dataset.partition = .shards(perNode: d.shards)
+    case .dirichlet: dataset.partition = .dirichlet(alpha: d.dirichletAlpha)
+    case .classes: dataset.partition = .classesPerNode(d.classesPerNode)
+    }
+    if d.validationSize > 0 {
+      dataset.validation = ValidationSplit(
+        source: d.validationSource.lowercased() == "test" ? .test : .train, fraction: d.validationSize)
+    }
+    guard let kind = SyntheticSettings.Kind(rawValue: d.syntheticKind.lowercased()) else {
+      throw PlanError("\(configPath): [DATASET] synthetic_kind '\(d.syntheticKind)' is not supported; supported: gaussian, leaf")
+    }
+    dataset.synthetic.kind = kind
+    dataset.synthetic.alpha = d.syntheticAlpha
+    dataset.synthetic.beta = d.syntheticBeta
+    if let n = d.samplesPerNode { dataset.synthetic.samplesPerNode = n }
+    if let n = d.testSamples { dataset.synthetic.testSamples = n }
+
+    let model = ModelSettings(
+      name: d.modelClass.className, hiddenSizes: d.hiddenSizes ?? [200, 200], embeddingDimension: d.embeddingDim,
+      loss: LossKind(rawValue: c.train.lossClass.className))
+    let o = c.optimizer
+    let optimizer = OptimizerSettings(
+      name: o.optimizerClass.className, learningRate: Float(o.lr), momentum: Float(o.momentum),
+      weightDecay: Float(o.weightDecay), nesterov: o.nesterov, dampening: Float(o.dampening), beta1: Float(o.betas[0]),
+      beta2: Float(o.betas[1]), epsilon: Float(o.eps))
+    let sharing = SharingSettings(name: c.sharing.sharingClass.className, alpha: c.sharing.alpha, alphaList: c.sharing.alphaList)
+
+    var plan = NodePlan(
+      uid: uid, totalNodes: totalNodes, neighbours: [], bindEndpoint: "", endpoints: [:],
+      seed: UInt64(truncatingIfNeeded: d.randomSeed), dataset: dataset, model: model, optimizer: optimizer,
+      sharing: sharing, algorithm: c.node.algorithm.lowercased(), iterations: c.node.iterations,
+      localSteps: c.train.rounds, fullEpochs: c.train.fullEpochs, batchSize: c.train.batchSize, shuffle: c.train.shuffle,
+      resetOptimizer: c.node.resetOptimizer, testAfter: c.node.testAfter, trainEvaluateAfter: c.node.trainEvaluateAfter,
+      evaluationBatchSize: c.node.evalBatchSize, peerTimeout: c.node.peerTimeout, startTimeout: c.node.startTimeout,
+      logLevel: c.node.logLevel)
+    plan.warnings = c.warnings
+    return plan
+  }
+
+  static func resolveRelative(_ path: String, to configPath: String) -> String {
+    if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
+    let besideConfig = ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
+    return FileManager.default.fileExists(atPath: besideConfig) ? besideConfig : path
+  }
+}
+
+/// A cross-file inconsistency (graph vs IP file vs flags).
+public struct PlanError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
