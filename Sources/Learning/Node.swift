@@ -174,9 +174,8 @@ public final class Node {
     if plan.trainEvaluateAfter > 0 && (round % plan.trainEvaluateAfter == 0 || round == plan.iterations) {
       let loss = evaluator.trainLoss(model)
       results.recordTrainLoss(round, loss)
-    } else if let trainLoss {
-      results.recordTrainLoss(round, trainLoss)
     }
+    if let trainLoss { results.recordBatchLoss(round, trainLoss) }
     if plan.testAfter > 0 && (round % plan.testAfter == 0 || round == plan.iterations) {
       evaluate(round: round)
     }

@@ -138,8 +138,6 @@ public final class PeerLink {
         ModelMessage(
           sender: sender, round: Int(header.round), degree: Int(header.degree), age: header.age, aux: header.aux,
           share: share))
-    default:
-      return reject("unexpected message kind \(header.kind)")
     }
   }
 

@@ -50,6 +50,11 @@ public final class ResultsRecorder {
     series["train_loss", default: [:]][round] = .double(loss)
   }
 
+  /// Mean mini-batch loss of the round's local steps (cheap; recorded every round).
+  func recordBatchLoss(_ round: Int, _ loss: Double) {
+    series["train_batch_loss", default: [:]][round] = .double(loss)
+  }
+
   func recordTest(_ round: Int, _ tally: EvaluationTally) {
     series["test_loss", default: [:]][round] = .double(tally.meanLoss)
     if isRegression {
