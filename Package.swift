@@ -59,15 +59,15 @@ let package = Package(
     // Executables: argument parsing and wiring only.
     .executableTarget(
       name: "peerd",
-      dependencies: ["Learning", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Learning", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "peerctl",
-      dependencies: ["Learning", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Learning", "Config", "Datasets", "Topology", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "PeerdBenchmarks",
-      dependencies: ["Learning", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Learning", "Models", "Datasets", "Topology", "Transport", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: swiftSettings),
 
     // Tests mirror the sources.
@@ -78,7 +78,8 @@ let package = Package(
     .testTarget(name: "SharingTests", dependencies: ["Sharing"], swiftSettings: swiftSettings),
     .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
     .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: swiftSettings),
-    .testTarget(name: "LearningTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "LearningTests", dependencies: ["Learning", "Datasets", "Models", "Numerics", "Sharing", "Topology", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
     .testTarget(name: "IntegrationTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
   ]
 )

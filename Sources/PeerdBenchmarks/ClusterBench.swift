@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import Datasets
+import Learning
+import Models
+import Numerics
+import Topology
+import Transport
+
+/// Runs a whole cluster of real peerd processes on this machine and reports what a user waits
+/// for and pays: time to the first round, per-round time, memory per process, bytes per message,
+/// and the floor the machine allows (bytes moved ÷ measured loopback throughput, plus compute).
+struct ClusterBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cluster", abstract: "Launch N real peerd processes on a regular graph and measure them.")
+
+  @Option(help: "INI config.") var config: String
+  @Option(help: "Nodes.") var nodes: Int = 16
+  @Option(help: "Degree of the regular graph.") var degree: Int = 4
+  @Option(help: "Rounds.") var iterations: Int = 50
+  @Option(help: "Evaluate every N rounds (0 = never, to time rounds without testing).") var testAfter: Int = 0
+  @Option(help: "peerd binary (default: beside this benchmark).") var peerd: String?
+  @Option(help: "Run folder (default: a temporary one).") var logDir: String?
+  @Option(help: "Base TCP port.") var basePort: Int = 41000
+
+  func run() throws {
+    let binary = peerd ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/peerd"
+    let dir = logDir ?? NSTemporaryDirectory() + "peerd-bench-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    var rng = Xoshiro256(seed: 1)
+    try Graph.regular(nodes: nodes, degree: degree, rng: &rng).write(to: dir + "/graph.txt")
+    try "{\"0\": \"127.0.0.1\"}".write(toFile: dir + "/ip.json", atomically: true, encoding: .utf8)
+    var text = try String(contentsOfFile: config, encoding: .utf8)
+    if text.contains("base_port") {
+      text = text.replacingOccurrences(of: #"base_port\s*=\s*\d+"#, with: "base_port = \(basePort)", options: .regularExpression)
+    } else {
+      text = text.replacingOccurrences(of: "[COMMUNICATION]", with: "[COMMUNICATION]\nbase_port = \(basePort)")
+    }
+    let cfgPath = dir + "/config.ini"
+    try text.write(toFile: cfgPath, atomically: true, encoding: .utf8)
+
+    var env = ProcessInfo.processInfo.environment
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    let launch = MonotonicClock.now()
+    let processes: [Process] = try (0..<nodes).map { uid in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: binary)
+      p.arguments = [
+        "--uid", "\(uid)", "--procs-per-machine", "\(nodes)", "--config", cfgPath, "--graph", dir + "/graph.txt",
+        "--ip", dir + "/ip.json", "--log-dir", dir, "--iterations", "\(iterations)", "--test-after", "\(testAfter)",
+        "--train-evaluate-after", "\(testAfter)",
+      ]
+      p.environment = env
+      _ = FileManager.default.createFile(atPath: dir + "/\(uid).out", contents: nil)
+      p.standardOutput = FileHandle(forWritingAtPath: dir + "/\(uid).out")
+      p.standardError = FileHandle(forWritingAtPath: dir + "/\(uid).out")
+      try p.run()
+      return p
+    }
+    var peakRSS = [Int](repeating: 0, count: nodes), peakPrivate = [Int](repeating: 0, count: nodes)
+    var firstRound = [Double?](repeating: nil, count: nodes)
+    while processes.contains(where: \.isRunning) {
+      for (i, p) in processes.enumerated() where p.isRunning {
+        let (rss, priv) = Self.memory(pid: p.processIdentifier)
+        peakRSS[i] = max(peakRSS[i], rss)
+        peakPrivate[i] = max(peakPrivate[i], priv)
+        if firstRound[i] == nil, let out = try? String(contentsOfFile: dir + "/\(i).out", encoding: .utf8), out.contains("round=1/") {
+          firstRound[i] = MonotonicClock.now() - launch
+        }
+      }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    let wall = MonotonicClock.now() - launch
+    let failed = processes.enumerated().filter { $0.element.terminationStatus != 0 }.map(\.offset)
+    guard failed.isEmpty else { throw ValidationError("nodes \(failed) failed; see \(dir)/<uid>.out") }
+
+    let report = try RunReport.load(logDir: dir)
+    var roundTimes: [Double] = []
+    var bytesPerMessage: [Double] = []
+    for node in report.nodes {
+      let rt = node.series["round_time"] ?? [:]
+      roundTimes += rt.filter { $0.key > 1 }.map(\.value)
+      if let total = node.series["total_bytes"]?[iterations] {
+        bytesPerMessage.append(total / Double(degree * iterations))
+      }
+    }
+    roundTimes.sort()
+    let median = roundTimes.isEmpty ? 0 : roundTimes[roundTimes.count / 2]
+    let firsts = firstRound.compactMap { $0 }.sorted()
+    let messageBytes = bytesPerMessage.max() ?? 0
+    let parameterCount = Int(((try? String(contentsOfFile: dir + "/0.log", encoding: .utf8)) ?? "")
+      .components(separatedBy: " with ").dropFirst().first?.split(separator: " ").first ?? "0") ?? 0
+
+    // The floor: bytes a round moves through loopback at the measured throughput, plus the
+    // local steps of every node spread over the machine's cores.
+    let throughput = try Self.loopbackThroughput(frameBytes: max(1024, Int(messageBytes)))
+    let bytesPerRound = Double(nodes * degree) * messageBytes
+    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+    let computePerRound = try Self.localStepSeconds(configPath: cfgPath) * Double(nodes) / cores
+    let floor = bytesPerRound / throughput + computePerRound
+
+    print("cluster: \(nodes) peerd processes, \(degree)-regular graph, \(iterations) rounds, config \(config)")
+    print("  wall time, launch to last exit       \(String(format: "%.2f", wall)) s")
+    print("  launch to first round (median / max) \(String(format: "%.2f / %.2f", firsts.isEmpty ? 0 : firsts[firsts.count / 2], firsts.last ?? 0)) s")
+    print("  per-round time, median over nodes     \(String(format: "%.4f", median)) s  (rounds 2…\(iterations), no testing)")
+    print("  floor per round                       \(String(format: "%.4f", floor)) s  = \(String(format: "%.1f", bytesPerRound / 1e6)) MB ÷ \(String(format: "%.2f", throughput / 1e9)) GB/s loopback + \(String(format: "%.4f", computePerRound)) s compute on \(Int(cores)) cores")
+    print("  ratio to floor                        \(String(format: "%.2f", floor > 0 ? median / floor : 0))×")
+    print("  bytes per model message               \(Int(messageBytes)) (\(parameterCount) parameters: \(String(format: "%.2f", parameterCount > 0 ? (messageBytes - Double(4 * parameterCount)) : 0)) bytes over 4/parameter)")
+    print("  peak RSS per process (max / mean)     \(String(format: "%.1f / %.1f", Double(peakRSS.max() ?? 0) / 1024, Double(peakRSS.reduce(0, +)) / Double(nodes) / 1024)) MiB")
+    print("  peak private memory (max / mean)      \(String(format: "%.1f / %.1f", Double(peakPrivate.max() ?? 0) / 1024, Double(peakPrivate.reduce(0, +)) / Double(nodes) / 1024)) MiB")
+    print("  run folder                            \(dir)")
+  }
+
+  /// (RSS, private = Private_Clean + Private_Dirty) in KiB, from /proc.
+  static func memory(pid: Int32) -> (Int, Int) {
+    func field(_ text: String, _ name: String) -> Int {
+      for line in text.split(separator: "\n") where line.hasPrefix(name) {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+      }
+      return 0
+    }
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let rollup = (try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)) ?? ""
+    return (field(status, "VmRSS:"), field(rollup, "Private_Clean:") + field(rollup, "Private_Dirty:"))
+  }
+
+  /// One-directional throughput of one DEALER→ROUTER pair over loopback, bytes per second.
+  static func loopbackThroughput(frameBytes: Int) throws -> Double {
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*", sendQueueLimit: 64)
+    let b = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { a.close(); b.close() }
+    try a.connect(to: 2, endpoint: b.boundEndpoint)
+    let frame = [UInt8](repeating: 7, count: frameBytes)
+    _ = a.send(frame, to: 2)
+    _ = b.receive(timeout: 5)
+    let count = max(20, Int(400_000_000 / frameBytes))
+    let start = MonotonicClock.now()
+    var sent = 0, received = 0
+    while received < count {
+      while sent < count && sent - received < 32 && a.send(frame, to: 2) { sent += 1 }
+      if b.receive(timeout: 1) != nil { received += 1 }
+    }
+    return Double(count * frameBytes) / (MonotonicClock.now() - start)
+  }
+
+  /// Seconds one node spends on one round of local steps (`rounds` × batch), measured in process.
+  static func localStepSeconds(configPath: String) throws -> Double {
+    var plan = try NodePlan.resolve(
+      NodeRequest(configPath: configPath, graphPath: (configPath as NSString).deletingLastPathComponent + "/graph.txt",
+                  ipPath: (configPath as NSString).deletingLastPathComponent + "/ip.json", uid: 0,
+                  logDir: NSTemporaryDirectory()))
+    plan.resultsPath = nil
+    let parts = try NodeFactory.prepare(plan)
+    var iterator = BatchIterator(source: parts.data.train, batchSize: plan.batchSize, shuffle: true, rng: Xoshiro256(seed: 1))
+    var batch = Batch()
+    return measure(iterations: 20) {
+      var steps = 0
+      while steps < plan.localSteps {
+        if iterator.next(into: &batch) {
+          _ = parts.model.computeGradients(batch)
+          parts.optimizer.step(parts.model)
+          steps += 1
+        }
+      }
+    }
+  }
+}

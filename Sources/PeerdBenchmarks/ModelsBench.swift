@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Models
+import Numerics
+
+struct ModelsBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "models",
+    abstract: "Single-thread train-step throughput at batch 16, and sgemm through BLAS next to a naive loop.")
+
+  @Option(help: "Batch size.")
+  var batch: Int = 16
+
+  func run() throws {
+    print("BLAS: \(BLAS.threadReport)")
+    print("")
+    print("train step = computeGradients + SGD step, batch \(batch), best of 5")
+    print(pad("model", 22) + lpad("params", 10) + lpad("µs/step", 12) + lpad("samples/s", 12) + lpad("PyTorch ref", 16))
+    var rng = Xoshiro256(seed: 1)
+    let cases: [(String, ModelSettings, String)] = [
+      ("LogisticRegression", ModelSettings(name: "LogisticRegression", inputShape: [784], classes: 10), "50–85 k/s"),
+      ("FEMNIST CNN", ModelSettings(name: "CNN", inputShape: [1, 28, 28], classes: 62), "~700/s"),
+      ("MatrixFactorization", ModelSettings(name: "MatrixFactorization", users: 610, items: 9724), "~25 k/s"),
+    ]
+    for (label, settings, reference) in cases {
+      let model = try ModelRegistry.make(settings, rng: &rng)
+      let sgd = try OptimizerRegistry.make(OptimizerSettings(learningRate: 0.01), parameterCount: model.parameterCount)
+      var b = Batch()
+      b.count = batch
+      if settings.name == "MatrixFactorization" {
+        for _ in 0..<batch {
+          b.indices += [Int32(rng.nextInt(below: 610)), Int32(rng.nextInt(below: 9724))]
+          b.targets.append(Float(1 + rng.nextInt(below: 5)))
+        }
+      } else {
+        b.inputShape = settings.inputShape
+        b.inputs = (0..<(batch * settings.inputShape.reduce(1, *))).map { _ in rng.uniform(0, 1) }
+        b.labels = (0..<batch).map { _ in Int32(rng.nextInt(below: settings.classes)) }
+      }
+      let iterations = model.parameterCount > 1_000_000 ? 20 : 2000
+      let seconds = measure(iterations: iterations) {
+        _ = model.computeGradients(b)
+        sgd.step(model)
+      }
+      print(
+        pad(label, 22) + lpad("\(model.parameterCount)", 10) + lpad(String(format: "%.1f", seconds * 1e6), 12)
+          + lpad(String(format: "%.0f", Double(batch) / seconds), 12) + lpad(reference, 16))
+    }
+    print("")
+    print("sgemm C[M×N] = A[M×K]·B[K×N], GFLOP/s, best of 5")
+    print(pad("M×K×N", 16) + lpad("BLAS", 10) + lpad("BLAS (B as N×K, Trans)", 24) + lpad("naive loop", 12))
+    for (m, k, n) in [(16, 784, 10), (16, 3136, 512), (512, 512, 512)] {
+      let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+      let bm = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+      var c = [Float](repeating: 0, count: m * n)
+      let flops = 2.0 * Double(m * k * n)
+      let iterations = max(1, Int(2e8 / flops))
+      let blas = measure(iterations: iterations) {
+        BLAS.gemm(.none, .none, m: m, n: n, k: k, a: a, lda: k, b: bm, ldb: n, c: &c, ldc: n)
+      }
+      let blasT = measure(iterations: iterations) {
+        BLAS.gemm(.none, .transpose, m: m, n: n, k: k, a: a, lda: k, b: bm, ldb: k, c: &c, ldc: n)
+      }
+      let naive = measure(repeats: 2, iterations: max(1, iterations / 50)) {
+        a.withUnsafeBufferPointer { ap in
+          bm.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableBufferPointer { cp in
+              for i in 0..<m {
+                for j in 0..<n {
+                  var s: Float = 0
+                  for p in 0..<k { s += ap[i * k + p] * bp[p * n + j] }
+                  cp[i * n + j] = s
+                }
+              }
+            }
+          }
+        }
+      }
+      print(
+        pad("\(m)×\(k)×\(n)", 16) + lpad(String(format: "%.1f", flops / blas / 1e9), 10)
+          + lpad(String(format: "%.1f", flops / blasT / 1e9), 24) + lpad(String(format: "%.2f", flops / naive / 1e9), 12))
+    }
+  }
+}
