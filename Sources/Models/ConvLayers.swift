@@ -26,6 +26,11 @@ final class Conv2d: Layer {
      ParameterTensor(name: "bias", offset: outChannels * fanIn, shape: [outChannels])]
   }
 
+  /// Samples unrolled into one column matrix: one sgemm per chunk instead of per sample.
+  static let chunk = 16
+  private var outputs = FloatBuffer(count: 0)
+  private var outputGradients = FloatBuffer(count: 0)
+
   func configure(input: [Int]) throws -> [Int] {
     guard input.count == 3, input[0] == inChannels else {
       throw ModelError("Conv2d(\(inChannels)→\(outChannels)) needs input [\(inChannels), H, W], got \(input)")
@@ -36,9 +41,12 @@ final class Conv2d: Layer {
     guard geometry.outputHeight > 0, geometry.outputWidth > 0 else {
       throw ModelError("Conv2d kernel \(kernel) does not fit input \(input)")
     }
-    columns = FloatBuffer(count: geometry.columnRows * geometry.columnCols)
-    columnGradient = FloatBuffer(count: geometry.columnRows * geometry.columnCols)
-    ones = FloatBuffer(count: geometry.columnCols)
+    let wide = geometry.columnCols * Self.chunk
+    columns = FloatBuffer(count: geometry.columnRows * wide)
+    columnGradient = FloatBuffer(count: geometry.columnRows * wide)
+    outputs = FloatBuffer(count: outChannels * wide)
+    outputGradients = FloatBuffer(count: outChannels * wide)
+    ones = FloatBuffer(count: wide)
     for i in 0..<ones.count { ones[i] = 1 }
     return [outChannels, geometry.outputHeight, geometry.outputWidth]
   }
@@ -55,15 +63,30 @@ final class Conv2d: Layer {
     pytorchDefaultInit(b, count: outChannels, fanIn: fanIn, rng: &rng)
   }
 
-  func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
+  /// Unrolls samples `first..<first+n` side by side into `columns` (K × n·P).
+  private func unroll(_ input: UnsafePointer<Float>, first: Int, n: Int) {
     let g = geometry
-    let inSize = g.channels * g.height * g.width, p = g.columnCols, k = g.columnRows
-    for s in 0..<batch {
-      Im2col.im2col(g, input: input + s * inSize, columns: columns.pointer)
-      let out = output + s * outChannels * p
-      // out = b·1ᵀ + W·cols
-      BLAS.gemm(.none, .none, m: outChannels, n: p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: p, c: out, ldc: p)
-      BLAS.gemm(.none, .none, m: outChannels, n: p, k: k, a: w, lda: k, b: columns.pointer, ldb: p, beta: 1, c: out, ldc: p)
+    let inSize = g.channels * g.height * g.width, p = g.columnCols
+    for s in 0..<n {
+      Im2col.im2col(g, input: input + (first + s) * inSize, columns: columns.pointer + s * p, rowStride: n * p)
+    }
+  }
+
+  func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
+    let p = geometry.columnCols, k = geometry.columnRows
+    var first = 0
+    while first < batch {
+      let n = min(Self.chunk, batch - first)
+      unroll(input, first: first, n: n)
+      // outputs[OC × n·P] = b·1ᵀ + W·cols, then scattered to [sample][channel][P].
+      BLAS.gemm(.none, .none, m: outChannels, n: n * p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: n * p, c: outputs.pointer, ldc: n * p)
+      BLAS.gemm(.none, .none, m: outChannels, n: n * p, k: k, a: w, lda: k, b: columns.pointer, ldb: n * p, beta: 1, c: outputs.pointer, ldc: n * p)
+      for s in 0..<n {
+        for c in 0..<outChannels {
+          (output + ((first + s) * outChannels + c) * p).update(from: outputs.pointer + c * n * p + s * p, count: p)
+        }
+      }
+      first += n
     }
   }
 
@@ -74,16 +97,25 @@ final class Conv2d: Layer {
     let g = geometry
     let inSize = g.channels * g.height * g.width, p = g.columnCols, k = g.columnRows
     if let dx { dx.update(repeating: 0, count: batch * inSize) }
-    for s in 0..<batch {
-      let dOut = dy + s * outChannels * p
-      Im2col.im2col(g, input: input + s * inSize, columns: columns.pointer)
-      let beta: Float = s == 0 ? 0 : 1
-      BLAS.gemm(.none, .transpose, m: outChannels, n: k, k: p, a: dOut, lda: p, b: columns.pointer, ldb: p, beta: beta, c: dw, ldc: k)
-      BLAS.gemv(.none, m: outChannels, n: p, a: dOut, lda: p, x: ones.pointer, beta: beta, y: db)
-      if let dx {
-        BLAS.gemm(.transpose, .none, m: k, n: p, k: outChannels, a: w, lda: k, b: dOut, ldb: p, c: columnGradient.pointer, ldc: p)
-        Im2col.col2im(g, columns: columnGradient.pointer, output: dx + s * inSize)
+    var first = 0
+    while first < batch {
+      let n = min(Self.chunk, batch - first)
+      unroll(input, first: first, n: n)
+      for s in 0..<n {
+        for c in 0..<outChannels {
+          (outputGradients.pointer + c * n * p + s * p).update(from: dy + ((first + s) * outChannels + c) * p, count: p)
+        }
       }
+      let beta: Float = first == 0 ? 0 : 1
+      BLAS.gemm(.none, .transpose, m: outChannels, n: k, k: n * p, a: outputGradients.pointer, lda: n * p, b: columns.pointer, ldb: n * p, beta: beta, c: dw, ldc: k)
+      BLAS.gemv(.none, m: outChannels, n: n * p, a: outputGradients.pointer, lda: n * p, x: ones.pointer, beta: beta, y: db)
+      if let dx {
+        BLAS.gemm(.transpose, .none, m: k, n: n * p, k: outChannels, a: w, lda: k, b: outputGradients.pointer, ldb: n * p, c: columnGradient.pointer, ldc: n * p)
+        for s in 0..<n {
+          Im2col.col2im(g, columns: columnGradient.pointer + s * p, output: dx + (first + s) * inSize, rowStride: n * p)
+        }
+      }
+      first += n
     }
   }
 }

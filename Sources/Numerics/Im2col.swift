@@ -31,15 +31,20 @@ public struct ConvGeometry: Sendable, Equatable {
 }
 
 public enum Im2col {
-  /// Unrolls one image `input` (C×H×W) into `columns` (columnRows × columnCols).
-  public static func im2col(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>) {
+  /// Unrolls one image `input` (C×H×W) into `columns` (columnRows × columnCols). With
+  /// `rowStride` larger than columnCols, several images share one column matrix side by side
+  /// (image s at column offset s·columnCols), so a whole batch is one sgemm.
+  public static func im2col(
+    _ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil
+  ) {
     let oh = g.outputHeight, ow = g.outputWidth
+    let stride = rowStride ?? oh * ow
     var row = 0
     for c in 0..<g.channels {
       let plane = input + c * g.height * g.width
       for ky in 0..<g.kernelHeight {
         for kx in 0..<g.kernelWidth {
-          let dst = columns + row * oh * ow
+          let dst = columns + row * stride
           for oy in 0..<oh {
             let iy = oy * g.stride - g.padding + ky
             let dstRow = dst + oy * ow
@@ -69,14 +74,17 @@ public enum Im2col {
 
   /// Accumulates `columns` back into `output` (C×H×W); the adjoint of `im2col`.
   /// `output` is added to, not overwritten.
-  public static func col2im(_ g: ConvGeometry, columns: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+  public static func col2im(
+    _ g: ConvGeometry, columns: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rowStride: Int? = nil
+  ) {
     let oh = g.outputHeight, ow = g.outputWidth
+    let stride = rowStride ?? oh * ow
     var row = 0
     for c in 0..<g.channels {
       let plane = output + c * g.height * g.width
       for ky in 0..<g.kernelHeight {
         for kx in 0..<g.kernelWidth {
-          let src = columns + row * oh * ow
+          let src = columns + row * stride
           for oy in 0..<oh {
             let iy = oy * g.stride - g.padding + ky
             if iy < 0 || iy >= g.height { continue }

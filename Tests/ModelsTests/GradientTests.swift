@@ -124,3 +124,26 @@ final class ModelZooTests: XCTestCase {
     }
   }
 }
+
+final class ConvChunkingTests: XCTestCase {
+  /// A batch larger than the conv chunk (16) gives the same outputs as samples one by one.
+  func testBatchedConvolutionMatchesPerSample() throws {
+    var rng = Xoshiro256(seed: 12)
+    let model = try Sequential(
+      name: "chunk", inputShape: [1, 6, 6],
+      layers: [Conv2d(1, 3, kernel: 3, padding: 1), ReLU(), MaxPool2d(2), Linear(27, 4)], loss: .crossEntropy, rng: &rng)
+    var all = Batch()
+    all.count = 21
+    all.inputShape = [1, 6, 6]
+    all.inputs = (0..<(21 * 36)).map { _ in rng.uniform(-1, 1) }
+    let together = model.predict(all)
+    for s in 0..<21 {
+      var one = Batch()
+      one.count = 1
+      one.inputShape = [1, 6, 6]
+      one.inputs = Array(all.inputs[(s * 36)..<((s + 1) * 36)])
+      let alone = model.predict(one)
+      for c in 0..<4 { XCTAssertEqual(together[s * 4 + c], alone[c], accuracy: 1e-5) }
+    }
+  }
+}
