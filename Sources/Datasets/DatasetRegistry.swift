@@ -92,7 +92,8 @@ public enum DatasetRegistry {
       }
     case "MovieLens":
       let dir = try directory(s.trainDir ?? "movielens/ml-latest-small", what: "MovieLens train_dir")
-      let ratings = try MovieLensReader.read((dir as NSString).appendingPathComponent("ratings.csv"))
+      let ratings = try MovieLensReader.read(
+        (dir as NSString).appendingPathComponent("ratings.csv"), cacheDirectory: s.resolvedCacheDirectory)
       let (train, test) = try MovieLensReader.shard(ratings, node: node, nodes: nodes, streams: streams)
       var meta = DatasetMetadata(name: "MovieLens", inputShape: [], classCount: 0, totalTrainSamples: ratings.ratings.count)
       meta.users = ratings.userCount

@@ -42,6 +42,56 @@ public enum MovieLensReader {
     public var itemCount: Int
   }
 
+  /// Reads ratings through a binary cache in `cacheDirectory`: the first process on a machine
+  /// parses the CSV and writes the cache atomically; the others (and later runs) load it, which
+  /// keeps start-up short when 96 processes start at once.
+  public static func read(_ path: String, cacheDirectory: String?) throws -> Ratings {
+    guard let cacheDirectory,
+      let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      let size = (attributes[.size] as? NSNumber)?.intValue
+    else { return try read(path) }
+    let mtime = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+    let cached = (cacheDirectory as NSString).appendingPathComponent("ratings-\(size)-\(mtime).bin")
+    if let data = FileManager.default.contents(atPath: cached), let r = decodeCache(data) { return r }
+    let r = try read(path)
+    if (try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)) != nil {
+      let tmp = cached + ".\(getpid()).tmp"
+      if FileManager.default.createFile(atPath: tmp, contents: encodeCache(r)) {
+        if rename(tmp, cached) != 0 { unlink(tmp) }
+      }
+    }
+    return r
+  }
+
+  static let cacheMagic: [UInt8] = Array("PDML".utf8)
+
+  static func encodeCache(_ r: Ratings) -> Data {
+    var d = Data(cacheMagic)
+    let header: [UInt64] = [UInt64(r.ratings.count), UInt64(r.userCount), UInt64(r.itemCount)]
+    header.withUnsafeBytes { d.append(contentsOf: $0) }
+    r.users.withUnsafeBytes { d.append(contentsOf: $0) }
+    r.items.withUnsafeBytes { d.append(contentsOf: $0) }
+    r.ratings.withUnsafeBytes { d.append(contentsOf: $0) }
+    return d
+  }
+
+  /// nil unless the cache is exactly well-formed (a bad cache is rebuilt, never trusted).
+  static func decodeCache(_ d: Data) -> Ratings? {
+    let b = [UInt8](d)
+    guard b.count >= 28, Array(b[0..<4]) == cacheMagic else { return nil }
+    func u64(_ o: Int) -> Int { (0..<8).reduce(0) { $0 | Int(b[o + $1]) << (8 * $1) } }
+    let n = u64(4), users = u64(12), items = u64(20)
+    guard n > 0, n < 1 << 32, users > 0, items > 0, b.count == 28 + 12 * n else { return nil }
+    var u = [Int32](repeating: 0, count: n), i = [Int32](repeating: 0, count: n), r = [Float](repeating: 0, count: n)
+    b.withUnsafeBytes { raw in
+      u.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[28..<(28 + 4 * n)])) }
+      i.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(28 + 4 * n)..<(28 + 8 * n)])) }
+      r.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(28 + 8 * n)..<(28 + 12 * n)])) }
+    }
+    guard u.allSatisfy({ $0 >= 0 && Int($0) < users }), i.allSatisfy({ $0 >= 0 && Int($0) < items }) else { return nil }
+    return Ratings(users: u, items: i, ratings: r, userCount: users, itemCount: items)
+  }
+
   /// Parses `ratings.csv` (header `userId,movieId,rating,timestamp`; LF or CRLF).
   public static func read(_ path: String) throws -> Ratings {
     guard let data = FileManager.default.contents(atPath: path) else {

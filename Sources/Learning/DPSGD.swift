@@ -33,8 +33,12 @@ public final class DPSGD: Algorithm {
     let trainLoss = node.trainer.train(node: node)
 
     let degree = node.peers.liveDegree
-    let share = node.sharing.makeShare(of: node.model.parameters, round: round)
-    let encoded = node.link.encodeModel(share, round: round, degree: degree)
+    let encoded: PeerLink.EncodedModel
+    if node.sharing.sharesWholeModel {
+      encoded = node.link.encodeDenseModel(node.model.parameters, round: round, degree: degree)
+    } else {
+      encoded = node.link.encodeModel(node.sharing.makeShare(of: node.model.parameters, round: round), round: round, degree: degree)
+    }
     for peer in node.peers.live {
       if !node.link.send(encoded, to: peer) {
         node.log.warning("could not queue round \(round) model for \(peer)")

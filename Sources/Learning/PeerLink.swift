@@ -66,6 +66,29 @@ public final class PeerLink {
       bytes: bytes, dataBytes: share.dataBytes, metadataBytes: bytes.count - share.dataBytes)
   }
 
+  /// Frames the whole parameter vector as a dense share in one copy (full sharing's hot path).
+  public func encodeDenseModel(_ parameters: FloatBuffer, round: Int, degree: Int, age: UInt64 = 0, aux: UInt64 = 0)
+    -> EncodedModel
+  {
+    let dataBytes = parameters.count * 4
+    var header = WireHeader(kind: .model, sender: UInt32(uid))
+    header.encoding = .rawFloat32
+    header.degree = UInt32(degree)
+    header.round = UInt64(round)
+    header.age = age
+    header.aux = aux
+    header.parameterCount = UInt32(parameters.count)
+    header.elementCount = UInt32(parameters.count)
+    header.payloadLength = UInt64(dataBytes)
+    var bytes = [UInt8](repeating: 0, count: WireHeader.size + dataBytes)
+    bytes.withUnsafeMutableBytes { raw in
+      WireCodec.writeHeader(header, into: raw)
+      // The wire is little-endian, as is every platform peerd builds for (x86-64, arm64).
+      (raw.baseAddress! + WireHeader.size).copyMemory(from: parameters.pointer, byteCount: dataBytes)
+    }
+    return EncodedModel(bytes: bytes, dataBytes: dataBytes, metadataBytes: WireHeader.size)
+  }
+
   /// Sends an encoded model; returns false when the transport could not queue it.
   @discardableResult
   public func send(_ model: EncodedModel, to peer: Int) -> Bool {
@@ -102,13 +125,12 @@ public final class PeerLink {
   }
 
   private func decode(_ bytes: [UInt8], claimedSender: Int) -> InboundEvent? {
-    let frame: WireFrame
+    let header: WireHeader
     do {
-      frame = try bytes.withUnsafeBytes { try WireCodec.decode($0) }
+      header = try bytes.withUnsafeBytes { try WireCodec.decodeHeader($0) }
     } catch {
       return reject("malformed frame: \(error)")
     }
-    let header = frame.header
     let sender = Int(header.sender)
     // The routing identity is set by the sender's own socket; a frame claiming another uid is
     // a stray or a forgery and is dropped.
@@ -121,8 +143,9 @@ public final class PeerLink {
     case .model:
       let share: Share
       do {
-        share = try frame.payload.withUnsafeBytes { payload in
-          try ShareCodec.decode(
+        share = try bytes.withUnsafeBytes { frame in
+          let payload = UnsafeRawBufferPointer(rebasing: frame[WireHeader.size...])
+          return try ShareCodec.decode(
             encoding: header.encoding.rawValue, payload: payload, elements: Int(header.elementCount),
             parameterCount: parameterCount, declaredParameterCount: Int(header.parameterCount),
             regenerate: { [sharing, parameterCount] seed, count in

@@ -18,16 +18,22 @@ public protocol SharingStrategy: AnyObject {
 
   /// Tells the strategy the model after averaging, so it can track what changed.
   func didAverage(_ parameters: FloatBuffer)
+
+  /// True when every share is the whole vector, dense: the sender may then frame the parameter
+  /// bytes directly instead of building a `Share` (one copy instead of three per round).
+  var sharesWholeModel: Bool { get }
 }
 
 extension SharingStrategy {
   public func indices(forSeed seed: UInt64, count: Int, parameterCount: Int) -> [Int]? { nil }
   public func didAverage(_ parameters: FloatBuffer) {}
+  public var sharesWholeModel: Bool { false }
 }
 
 /// decentralizepy's `Sharing`: the whole parameter vector, every round.
 public final class FullSharing: SharingStrategy {
   public let name = "Sharing"
+  public var sharesWholeModel: Bool { true }
   public init() {}
 
   public func makeShare(of parameters: FloatBuffer, round: Int) -> Share {

@@ -66,3 +66,20 @@ final class RealDataTests: XCTestCase {
     XCTAssertThrowsError(try DatasetRegistry.load(s, node: 0, nodes: 611)) { XCTAssertTrue("\($0)".contains("610 users")) }
   }
 }
+
+final class MovieLensCacheTests: XCTestCase {
+  func testCacheRoundTripsAndRejectsDamage() throws {
+    guard let dir = DataLocator.resolve("movielens/ml-latest-small") else { throw XCTSkip("MovieLens not found; run scripts/download_datasets.sh") }
+    let cache = NSTemporaryDirectory() + "peerd-ml-cache-\(UUID().uuidString)"
+    let parsed = try MovieLensReader.read(dir + "/ratings.csv")
+    let first = try MovieLensReader.read(dir + "/ratings.csv", cacheDirectory: cache)  // writes the cache
+    let second = try MovieLensReader.read(dir + "/ratings.csv", cacheDirectory: cache)  // reads it
+    XCTAssertEqual(first.ratings, parsed.ratings)
+    XCTAssertEqual(second.users, parsed.users)
+    XCTAssertEqual(second.items, parsed.items)
+    XCTAssertEqual(second.ratings, parsed.ratings)
+    var damaged = MovieLensReader.encodeCache(parsed)
+    damaged.removeLast()
+    XCTAssertNil(MovieLensReader.decodeCache(damaged))
+  }
+}
