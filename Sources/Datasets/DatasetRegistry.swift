@@ -76,7 +76,7 @@ public enum DatasetRegistry {
       let parts = try Partitioner.partition(
         labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
       let meta = DatasetMetadata(name: s.name, inputShape: [1, 28, 28], classCount: 10, totalTrainSamples: labels.count)
-      return try withValidation(SubsetSource(base: train, indices: parts[node]), test: test, s, meta)
+      return try withValidation(train.shard(parts[node]), test: test, s, meta)
     case "Synthetic":
       let syn = s.synthetic
       let meta = DatasetMetadata(name: "Synthetic", inputShape: [syn.dimension], classCount: syn.classes, totalTrainSamples: syn.samplesPerNode * nodes)

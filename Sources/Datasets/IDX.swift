@@ -26,16 +26,21 @@ enum IDX {
 
   /// The uncompressed file, mapped: the file itself when it is not compressed, else a cache.
   static func mapDecoded(_ path: String, cacheDirectory: String) throws -> MappedFile {
+    try MappedFile(path: decodedPath(path, cacheDirectory: cacheDirectory))
+  }
+
+  /// The path of the uncompressed bytes: the file itself, or its decoded cache (built once).
+  static func decodedPath(_ path: String, cacheDirectory: String) throws -> String {
     guard let head = FileHandle(forReadingAtPath: path) else { throw DatasetError.missing("file", path: path) }
     let magic = head.readData(ofLength: 2)
     try? head.close()
-    if !Gzip.isGzip(magic) { return try MappedFile(path: path) }
+    if !Gzip.isGzip(magic) { return path }
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
     let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
     let mtime = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
     let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     let cached = (cacheDirectory as NSString).appendingPathComponent("\(name)-\(size)-\(mtime).idx")
-    if FileManager.default.fileExists(atPath: cached) { return try MappedFile(path: cached) }
+    if FileManager.default.fileExists(atPath: cached) { return cached }
     guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError.missing("file", path: path) }
     let decoded = try Gzip.decompress(data, path: path)
     try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
@@ -45,7 +50,26 @@ enum IDX {
     }
     // rename is atomic: concurrent processes each write their own temp file and one wins.
     if rename(tmp, cached) != 0 { unlink(tmp) }
-    return try MappedFile(path: cached)
+    return cached
+  }
+
+  /// Copies the pixels of `indices` (in that order) out of an images file with pread, so a node
+  /// holding 1/96 of the training set touches only its own bytes: a memory map would also pull in
+  /// the kernel's fault-around pages, about 64 KiB per sample, into the process's RSS.
+  static func readImages(_ images: Images, indices: [Int]) throws -> [UInt8] {
+    let size = images.rows * images.cols
+    var out = [UInt8](repeating: 0, count: indices.count * size)
+    let fd = open(images.file.path, O_RDONLY)
+    guard fd >= 0 else { throw DatasetError("\(images.file.path): cannot open") }
+    defer { close(fd) }
+    try out.withUnsafeMutableBytes { raw in
+      for (k, i) in indices.enumerated() {
+        guard i >= 0 && i < images.count else { throw DatasetError("\(images.file.path): image \(i) out of range") }
+        let n = pread(fd, raw.baseAddress! + k * size, size, off_t(images.offset + i * size))
+        guard n == size else { throw DatasetError("\(images.file.path): short read at image \(i)") }
+      }
+    }
+    return out
   }
 
   static func u32(_ b: UnsafeRawBufferPointer, _ o: Int) -> Int {
@@ -85,14 +109,17 @@ enum IDX {
 /// x = (pixel/255 − mean)/std, decentralizepy's MNIST normalisation (mean 0.1307, std 0.3081).
 public final class ImageSource: SampleSource {
   let images: IDX.Images
+  /// When set, the samples' pixels held privately (a node's shard); otherwise the mapped file.
+  let ownedPixels: [UInt8]?
   let labels: [Int32]
   public let inputShape: [Int]
   public let classCount: Int
   let mean: Float
   let std: Float
 
-  init(images: IDX.Images, labels: [Int32], classCount: Int, mean: Float, std: Float) {
+  init(images: IDX.Images, labels: [Int32], classCount: Int, mean: Float, std: Float, ownedPixels: [UInt8]? = nil) {
     self.images = images
+    self.ownedPixels = ownedPixels
     self.labels = labels
     inputShape = [1, images.rows, images.cols]
     self.classCount = classCount
@@ -104,7 +131,18 @@ public final class ImageSource: SampleSource {
   public func label(at index: Int) -> Int32 { labels[index] }
 
   /// Raw pixel byte (tests).
-  public func pixel(_ index: Int, _ p: Int) -> UInt8 { images.file.bytes[images.offset + index * images.rows * images.cols + p] }
+  public func pixel(_ index: Int, _ p: Int) -> UInt8 {
+    let size = images.rows * images.cols
+    if let ownedPixels { return ownedPixels[index * size + p] }
+    return images.file.bytes[images.offset + index * size + p]
+  }
+
+  /// A source holding privately only the samples at `indices` (read with pread).
+  func shard(_ indices: [Int]) throws -> ImageSource {
+    ImageSource(
+      images: images, labels: indices.map { labels[$0] }, classCount: classCount, mean: mean, std: std,
+      ownedPixels: try IDX.readImages(images, indices: indices))
+  }
 
   public func fill(_ batch: inout Batch, indices: ArraySlice<Int>) {
     batch.removeAll()
@@ -112,11 +150,17 @@ public final class ImageSource: SampleSource {
     batch.count = indices.count
     let size = images.rows * images.cols
     let scale = 1 / (255 * std), shift = -mean / std
-    let bytes = images.file.bytes
-    for i in indices {
-      let base = images.offset + i * size
-      for p in 0..<size { batch.inputs.append(Float(bytes[base + p]) * scale + shift) }
-      batch.labels.append(labels[i])
+    func convert(_ bytes: UnsafeRawBufferPointer, offset: Int) {
+      for i in indices {
+        let base = offset + i * size
+        for p in 0..<size { batch.inputs.append(Float(bytes[base + p]) * scale + shift) }
+        batch.labels.append(labels[i])
+      }
+    }
+    if let ownedPixels {
+      ownedPixels.withUnsafeBytes { convert($0, offset: 0) }
+    } else {
+      convert(images.file.bytes, offset: images.offset)
     }
   }
 }

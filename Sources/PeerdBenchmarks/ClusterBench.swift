@@ -93,7 +93,7 @@ struct ClusterBench: ParsableCommand {
 
     // The floor: bytes a round moves through loopback at the measured throughput, plus the
     // local steps of every node spread over the machine's cores.
-    let throughput = try Self.loopbackThroughput(frameBytes: max(1024, Int(messageBytes)))
+    let throughput = try Self.loopbackThroughput(frameBytes: max(1 << 20, Int(messageBytes)))
     let bytesPerRound = Double(nodes * degree) * messageBytes
     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
     let computePerRound = try Self.localStepSeconds(configPath: cfgPath) * Double(nodes) / cores
