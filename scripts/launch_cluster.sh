@@ -111,7 +111,7 @@ if [ $(( PPM * M )) -ne "$TOTAL" ]; then
 fi
 
 # Validate everything once, before any process starts.
-"$PEERCTL" check --config "$CONFIG" --graph "$GRAPH" --ip "$IPFILE" --procs-per-machine "$PPM" || exit 2
+"$PEERCTL" check --config "$CONFIG" --graph "$GRAPH" --ip "$IPFILE" --procs-per-machine "$PPM" ${ITER:+--iterations "$ITER"} || exit 2
 
 EXTRA=()
 [ -n "$ITER" ] && EXTRA+=(--iterations "$ITER")

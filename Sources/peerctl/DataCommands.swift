@@ -17,7 +17,7 @@ struct CheckCommand: ParsableCommand {
   var ip: String?
   @Option(help: "Processes per machine.")
   var procsPerMachine: Int?
-  @Option(help: "Overrides [NODE] iterations (with --print iterations).")
+  @Option(help: "Overrides [NODE] iterations.")
   var iterations: Int?
   @Option(help: "Print one resolved value instead of a summary: iterations.")
   var print: String?
@@ -36,6 +36,7 @@ struct CheckCommand: ParsableCommand {
           NodeRequest(configPath: config, graphPath: graph, ipPath: ip, uid: 0, procsPerMachine: procsPerMachine,
                       logDir: NSTemporaryDirectory()))
       }
+      if let iterations { plan.iterations = iterations }
       let parts = try NodeFactory.prepare(plan)
       Swift.print(
         "\(config): ok — \(plan.dataset.name) / \(parts.model.name) (\(parts.model.parameterCount) parameters) / \(plan.optimizer.name) lr \(plan.optimizer.learningRate) / \(plan.algorithm), \(plan.iterations) rounds of \(plan.localSteps) \(plan.fullEpochs ? "epochs" : "steps")"
