@@ -63,11 +63,17 @@ let package = Package(
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "peerctl",
-      dependencies: ["Learning", "Config", "Datasets", "Topology", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Learning", "Config", "Datasets", "Topology", "Numerics",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "PeerdBenchmarks",
-      dependencies: ["Learning", "Models", "Datasets", "Topology", "Transport", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Learning", "Models", "Datasets", "Topology", "Transport", "Numerics",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings),
 
     // Tests mirror the sources.
@@ -79,7 +85,11 @@ let package = Package(
     .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
     .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "LearningTests", dependencies: ["Learning", "Datasets", "Models", "Numerics", "Sharing", "Topology", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+      name: "LearningTests",
+      dependencies: [
+        "Learning", "Datasets", "Models", "Numerics", "Sharing", "Topology", "Transport",
+        .product(name: "Logging", package: "swift-log"),
+      ], swiftSettings: swiftSettings),
     .testTarget(name: "IntegrationTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
   ]
 )

@@ -95,7 +95,8 @@ public struct INIDocument: Sendable {
         }
         let name = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
         if let previous = sections.first(where: { $0.name == name }) {
-          throw ConfigError(file: path, line: number, message: "section [\(name)] repeated (first at line \(previous.line))")
+          throw ConfigError(
+            file: path, line: number, message: "section [\(name)] repeated (first at line \(previous.line))")
         }
         sections.append(Section(name: name, line: number, entries: []))
         lastKeyLine = nil
@@ -106,9 +107,12 @@ public struct INIDocument: Sendable {
       }
       let key = trimmed[..<sep].trimmingCharacters(in: .whitespaces).lowercased()
       let value = stripInlineComment(trimmed[trimmed.index(after: sep)...].trimmingCharacters(in: .whitespaces))
-      guard !key.isEmpty else { throw ConfigError(file: path, line: number, message: "missing key before '\(trimmed[sep])'") }
+      guard !key.isEmpty else {
+        throw ConfigError(file: path, line: number, message: "missing key before '\(trimmed[sep])'")
+      }
       guard !sections.isEmpty else {
-        throw ConfigError(file: path, line: number, key: key, message: "key outside any section; add a [SECTION] header above it")
+        throw ConfigError(
+          file: path, line: number, key: key, message: "key outside any section; add a [SECTION] header above it")
       }
       let s = sections.count - 1
       if let previous = sections[s].entries.first(where: { $0.key == key }) {

@@ -16,7 +16,9 @@ public struct SectionReader {
   func entry(_ key: String) -> INIDocument.Entry? { document.entry(name, key) }
 
   func error(_ key: String, _ message: String) -> ConfigError {
-    ConfigError(file: document.path, line: entry(key)?.line ?? document.section(name)?.line, section: name, key: key, message: message)
+    ConfigError(
+      file: document.path, line: entry(key)?.line ?? document.section(name)?.line, section: name, key: key,
+      message: message)
   }
 
   /// The raw value, or nil when the key is absent.
@@ -75,7 +77,9 @@ public struct SectionReader {
     }
     let parts = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     return try parts.map { p in
-      guard let d = Double(p), d.isFinite else { throw error(key, "expected a list of numbers like [0.1, 0.2], got '\(p)' in it") }
+      guard let d = Double(p), d.isFinite else {
+        throw error(key, "expected a list of numbers like [0.1, 0.2], got '\(p)' in it")
+      }
       return d
     }
   }

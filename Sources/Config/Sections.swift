@@ -139,7 +139,8 @@ public struct CommunicationSection: Sendable {
   public var basePort: Int
 
   init(_ r: inout SectionReader) throws {
-    commClass = ClassReference(package: r.nonEmpty("comm_package"), className: r.nonEmpty("comm_class"))?.className ?? "TCP"
+    commClass =
+      ClassReference(package: r.nonEmpty("comm_package"), className: r.nonEmpty("comm_class"))?.className ?? "TCP"
     addressesFilepath = r.nonEmpty("addresses_filepath")
     basePort = try r.int("base_port") ?? r.int("offset") ?? 20000
     guard basePort > 0 && basePort < 65536 else { throw r.error("base_port", "must be a TCP port, got \(basePort)") }
@@ -159,7 +160,9 @@ public struct SharingSection: Sendable {
       ?? ClassReference(package: nil, className: "Sharing")!
     alpha = try r.double("alpha", default: 1)
     alphaList = try r.doubles("alpha_list") ?? []
-    r.accept(["accumulation", "accumulate_averaging_changes", "metadata_cap", "dict_ordered", "save_shared", "compress"])
+    r.accept([
+      "accumulation", "accumulate_averaging_changes", "metadata_cap", "dict_ordered", "save_shared", "compress",
+    ])
   }
 }
 

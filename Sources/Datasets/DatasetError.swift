@@ -5,6 +5,7 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable {
 
   static func missing(_ what: String, path: String) -> DatasetError {
     DatasetError(
-      "\(path): \(what) not found. Get the datasets with scripts/download_datasets.sh, or point $PEERD_DATA or the config's train_dir/test_dir at them")
+      "\(path): \(what) not found. Get the datasets with scripts/download_datasets.sh, or point $PEERD_DATA or the config's train_dir/test_dir at them"
+    )
   }
 }

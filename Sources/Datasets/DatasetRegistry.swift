@@ -3,7 +3,10 @@ import Numerics
 
 /// Where validation samples come from (decentralizepy's `validation_source`).
 public struct ValidationSplit: Sendable, Equatable {
-  public enum Source: String, Sendable { case train = "Train", test = "Test" }
+  public enum Source: String, Sendable {
+    case train = "Train"
+    case test = "Test"
+  }
   public var source: Source
   public var fraction: Double
   public init(source: Source, fraction: Double) {
@@ -71,15 +74,19 @@ public enum DatasetRegistry {
       let defaultDir = s.name == "MNIST" ? "mnist" : "fashion-mnist"
       let trainDir = try directory(s.trainDir ?? defaultDir, what: "\(s.name) train_dir")
       let testDir = try directory(s.testDir ?? s.trainDir ?? defaultDir, what: "\(s.name) test_dir")
-      let (train, test) = try MNISTReader.load(trainDir: trainDir, testDir: testDir, cacheDirectory: s.resolvedCacheDirectory)
+      let (train, test) = try MNISTReader.load(
+        trainDir: trainDir, testDir: testDir, cacheDirectory: s.resolvedCacheDirectory)
       let labels = train.labels
       let parts = try Partitioner.partition(
         labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
-      let meta = DatasetMetadata(name: s.name, inputShape: [1, 28, 28], classCount: 10, totalTrainSamples: labels.count)
+      let meta = DatasetMetadata(
+        name: s.name, inputShape: [1, 28, 28], classCount: 10, totalTrainSamples: labels.count)
       return try withValidation(train.shard(parts[node]), test: test, s, meta)
     case "Synthetic":
       let syn = s.synthetic
-      let meta = DatasetMetadata(name: "Synthetic", inputShape: [syn.dimension], classCount: syn.classes, totalTrainSamples: syn.samplesPerNode * nodes)
+      let meta = DatasetMetadata(
+        name: "Synthetic", inputShape: [syn.dimension], classCount: syn.classes,
+        totalTrainSamples: syn.samplesPerNode * nodes)
       switch syn.kind {
       case .gaussian:
         let (pool, test) = SyntheticGenerator.gaussian(syn, nodes: nodes, streams: streams)
@@ -95,7 +102,8 @@ public enum DatasetRegistry {
       let ratings = try MovieLensReader.read(
         (dir as NSString).appendingPathComponent("ratings.csv"), cacheDirectory: s.resolvedCacheDirectory)
       let (train, test) = try MovieLensReader.shard(ratings, node: node, nodes: nodes, streams: streams)
-      var meta = DatasetMetadata(name: "MovieLens", inputShape: [], classCount: 0, totalTrainSamples: ratings.ratings.count)
+      var meta = DatasetMetadata(
+        name: "MovieLens", inputShape: [], classCount: 0, totalTrainSamples: ratings.ratings.count)
       meta.users = ratings.userCount
       meta.items = ratings.itemCount
       return NodeShard(train: train, test: test, validation: nil, metadata: meta)
@@ -115,7 +123,8 @@ public enum DatasetRegistry {
           if l >= 0 && l < histogram.count { histogram[l] += 1 }
         }
       }
-      return ShardSummary(node: node, trainCount: shard.train.count, testCount: shard.test.count, labelHistogram: histogram)
+      return ShardSummary(
+        node: node, trainCount: shard.train.count, testCount: shard.test.count, labelHistogram: histogram)
     }
   }
 
@@ -126,7 +135,9 @@ public enum DatasetRegistry {
     return found
   }
 
-  static func withValidation(_ train: any SampleSource, test: any SampleSource, _ s: DatasetSettings, _ meta: DatasetMetadata) throws -> NodeShard {
+  static func withValidation(
+    _ train: any SampleSource, test: any SampleSource, _ s: DatasetSettings, _ meta: DatasetMetadata
+  ) throws -> NodeShard {
     guard let v = s.validation, v.fraction > 0 else {
       return NodeShard(train: train, test: test, validation: nil, metadata: meta)
     }

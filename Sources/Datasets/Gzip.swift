@@ -3,7 +3,9 @@ import Foundation
 
 /// gzip decompression through zlib (never a shell-out).
 enum Gzip {
-  static func isGzip(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B }
+  static func isGzip(_ data: Data) -> Bool {
+    data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B
+  }
 
   /// Inflates a whole gzip member; a truncated or corrupt stream is an error naming `path`.
   static func decompress(_ data: Data, path: String) throws -> [UInt8] {

@@ -83,9 +83,13 @@ enum IDX {
     guard u32(b, 0) == 0x803 else {
       throw DatasetError("\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x803 (IDX images)")
     }
-    let count = u32(b, 4), rows = u32(b, 8), cols = u32(b, 12)
+    let count = u32(b, 4)
+    let rows = u32(b, 8)
+    let cols = u32(b, 12)
     guard rows > 0, cols > 0, count > 0, 16 + count * rows * cols == b.count else {
-      throw DatasetError("\(path): header says \(count) images of \(rows)×\(cols) (\(16 + count * rows * cols) bytes), file has \(b.count) bytes (truncated?)")
+      throw DatasetError(
+        "\(path): header says \(count) images of \(rows)×\(cols) (\(16 + count * rows * cols) bytes), file has \(b.count) bytes (truncated?)"
+      )
     }
     return Images(file: file, count: count, rows: rows, cols: cols, offset: 16)
   }
@@ -149,7 +153,8 @@ public final class ImageSource: SampleSource {
     batch.inputShape = inputShape
     batch.count = indices.count
     let size = images.rows * images.cols
-    let scale = 1 / (255 * std), shift = -mean / std
+    let scale = 1 / (255 * std)
+    let shift = -mean / std
     func convert(_ bytes: UnsafeRawBufferPointer, offset: Int) {
       for i in indices {
         let base = offset + i * size
@@ -166,7 +171,9 @@ public final class ImageSource: SampleSource {
 }
 
 enum MNISTReader {
-  static func load(trainDir: String, testDir: String, cacheDirectory: String) throws -> (train: ImageSource, test: ImageSource) {
+  static func load(trainDir: String, testDir: String, cacheDirectory: String) throws -> (
+    train: ImageSource, test: ImageSource
+  ) {
     func pair(_ dir: String, _ prefix: String) throws -> ImageSource {
       let images = try IDX.images(IDX.locate("\(prefix)-images-idx3-ubyte", in: dir), cacheDirectory: cacheDirectory)
       let labelPath = try IDX.locate("\(prefix)-labels-idx1-ubyte", in: dir)

@@ -80,13 +80,21 @@ public enum MovieLensReader {
     let b = [UInt8](d)
     guard b.count >= 28, Array(b[0..<4]) == cacheMagic else { return nil }
     func u64(_ o: Int) -> Int { (0..<8).reduce(0) { $0 | Int(b[o + $1]) << (8 * $1) } }
-    let n = u64(4), users = u64(12), items = u64(20)
+    let n = u64(4)
+    let users = u64(12)
+    let items = u64(20)
     guard n > 0, n < 1 << 32, users > 0, items > 0, b.count == 28 + 12 * n else { return nil }
-    var u = [Int32](repeating: 0, count: n), i = [Int32](repeating: 0, count: n), r = [Float](repeating: 0, count: n)
+    var u = [Int32](repeating: 0, count: n)
+    var i = [Int32](repeating: 0, count: n)
+    var r = [Float](repeating: 0, count: n)
     b.withUnsafeBytes { raw in
       u.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[28..<(28 + 4 * n)])) }
-      i.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(28 + 4 * n)..<(28 + 8 * n)])) }
-      r.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(28 + 8 * n)..<(28 + 12 * n)])) }
+      i.withUnsafeMutableBytes {
+        $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(28 + 4 * n)..<(28 + 8 * n)]))
+      }
+      r.withUnsafeMutableBytes {
+        $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(28 + 8 * n)..<(28 + 12 * n)]))
+      }
     }
     guard u.allSatisfy({ $0 >= 0 && Int($0) < users }), i.allSatisfy({ $0 >= 0 && Int($0) < items }) else { return nil }
     return Ratings(users: u, items: i, ratings: r, userCount: users, itemCount: items)
@@ -97,7 +105,9 @@ public enum MovieLensReader {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DatasetError.missing("MovieLens ratings.csv", path: path)
     }
-    var rawUsers: [Int] = [], rawItems: [Int] = [], ratings: [Float] = []
+    var rawUsers: [Int] = []
+    var rawItems: [Int] = []
+    var ratings: [Float] = []
     var lineNumber = 0
     var sawHeader = false
     try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
@@ -108,7 +118,8 @@ public enum MovieLensReader {
         if !sawHeader {
           sawHeader = true
           guard line.hasPrefix("userId,movieId,rating") else {
-            throw DatasetError("\(path):1: expected the header 'userId,movieId,rating,timestamp', got '\(line.prefix(60))'")
+            throw DatasetError(
+              "\(path):1: expected the header 'userId,movieId,rating,timestamp', got '\(line.prefix(60))'")
           }
           return
         }
@@ -116,7 +127,8 @@ public enum MovieLensReader {
         guard fields.count >= 3, let u = Int(fields[0]), let m = Int(fields[1]), let r = Float(fields[2]),
           r.isFinite, r >= 0, r <= 10
         else {
-          throw DatasetError("\(path):\(lineNumber): bad rating row '\(line.prefix(80))'; expected userId,movieId,rating,timestamp")
+          throw DatasetError(
+            "\(path):\(lineNumber): bad rating row '\(line.prefix(80))'; expected userId,movieId,rating,timestamp")
         }
         rawUsers.append(u)
         rawItems.append(m)
@@ -133,8 +145,10 @@ public enum MovieLensReader {
       }
     }
     guard !ratings.isEmpty else { throw DatasetError("\(path): no ratings") }
-    let userIDs = Array(Set(rawUsers)).sorted(), itemIDs = Array(Set(rawItems)).sorted()
-    var userIndex: [Int: Int32] = [:], itemIndex: [Int: Int32] = [:]
+    let userIDs = Array(Set(rawUsers)).sorted()
+    let itemIDs = Array(Set(rawItems)).sorted()
+    var userIndex: [Int: Int32] = [:]
+    var itemIndex: [Int: Int32] = [:]
     for (i, id) in userIDs.enumerated() { userIndex[id] = Int32(i) }
     for (i, id) in itemIDs.enumerated() { itemIndex[id] = Int32(i) }
     return Ratings(
@@ -156,7 +170,8 @@ public enum MovieLensReader {
     let mine = Set(order.enumerated().filter { $0.offset % nodes == node }.map(\.element))
     var byUser: [Int: [Int]] = [:]
     for i in 0..<r.ratings.count where mine.contains(Int(r.users[i])) { byUser[Int(r.users[i]), default: []].append(i) }
-    var train: [Int] = [], test: [Int] = []
+    var train: [Int] = []
+    var test: [Int] = []
     for user in byUser.keys.sorted() {
       var rows = byUser[user]!
       var userRNG = streams.stream(.dataSplit, index: UInt64(user) + 1)

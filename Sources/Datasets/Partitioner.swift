@@ -64,13 +64,15 @@ public enum Partitioner {
         var cumulative = 0.0
         for node in 0..<nodes {
           cumulative += p[node]
-          let end = node == nodes - 1 ? members.count : min(members.count, Int((cumulative * Double(members.count)).rounded()))
+          let end =
+            node == nodes - 1 ? members.count : min(members.count, Int((cumulative * Double(members.count)).rounded()))
           if end > start { parts[node] += members[start..<end] }
           start = max(start, end)
         }
       }
       if let empty = parts.firstIndex(where: \.isEmpty) {
-        throw DatasetError("Dirichlet(\(alpha)) left node \(empty) without samples; raise alpha or lower the node count")
+        throw DatasetError(
+          "Dirichlet(\(alpha)) left node \(empty) without samples; raise alpha or lower the node count")
       }
       return parts
     case .classesPerNode(let k):

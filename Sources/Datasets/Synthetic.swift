@@ -49,7 +49,8 @@ enum SyntheticGenerator {
   }
 
   /// LEAF Synthetic(α, β): node `node`'s training samples, and the shared test set.
-  static func leaf(_ s: SyntheticSettings, node: Int, nodes: Int, streams: RandomStreams) -> (DenseSource, DenseSource) {
+  static func leaf(_ s: SyntheticSettings, node: Int, nodes: Int, streams: RandomStreams) -> (DenseSource, DenseSource)
+  {
     let testPerNode = max(1, s.testSamples / nodes)
     func distribution(_ k: Int, count: Int, offset: Int) -> ([Float], [Int32]) {
       var rng = streams.stream(.synthetic, index: UInt64(10 + k))
@@ -80,7 +81,8 @@ enum SyntheticGenerator {
       return (features, labels)
     }
     let (trainX, trainY) = distribution(node, count: s.samplesPerNode, offset: 0)
-    var testX: [Float] = [], testY: [Int32] = []
+    var testX: [Float] = []
+    var testY: [Int32] = []
     for k in 0..<nodes {
       let (x, y) = distribution(k, count: testPerNode, offset: 1)
       testX += x

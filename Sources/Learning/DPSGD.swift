@@ -37,7 +37,8 @@ public final class DPSGD: Algorithm {
     if node.sharing.sharesWholeModel {
       encoded = node.link.encodeDenseModel(node.model.parameters, round: round, degree: degree)
     } else {
-      encoded = node.link.encodeModel(node.sharing.makeShare(of: node.model.parameters, round: round), round: round, degree: degree)
+      encoded = node.link.encodeModel(
+        node.sharing.makeShare(of: node.model.parameters, round: round), round: round, degree: degree)
     }
     for peer in node.peers.live {
       if !node.link.send(encoded, to: peer) {

@@ -15,7 +15,9 @@ public final class LocalTrainer {
   let fullEpochs: Bool
   public let sampleCount: Int
 
-  public init(data: any SampleSource, batchSize: Int, stepsPerRound: Int, fullEpochs: Bool, shuffle: Bool, rng: Xoshiro256) {
+  public init(
+    data: any SampleSource, batchSize: Int, stepsPerRound: Int, fullEpochs: Bool, shuffle: Bool, rng: Xoshiro256
+  ) {
     iterator = BatchIterator(source: data, batchSize: batchSize, shuffle: shuffle, rng: rng)
     self.stepsPerRound = stepsPerRound
     self.fullEpochs = fullEpochs

@@ -101,7 +101,8 @@ public final class Node {
       for p in peers.live {
         let heard = max(peers.peer(p)?.lastHeard ?? 0, waitStart)
         if now - heard > plan.peerTimeout {
-          log.warning("neighbour \(p) silent for \(String(format: "%.1f", now - heard)) s while waiting for \(what); marked down")
+          log.warning(
+            "neighbour \(p) silent for \(String(format: "%.1f", now - heard)) s while waiting for \(what); marked down")
           peers.markDown(p)
         }
       }

@@ -13,7 +13,10 @@ extension NodePlan {
     let format = GraphFormat(rawValue: request.graphFormat.lowercased()) ?? .auto
     let graph = try Graph.read(path: request.graphPath, format: format)
 
-    guard let ipPath = request.ipPath ?? config.communication.addressesFilepath.map({ resolveRelative($0, to: request.configPath) }) else {
+    guard
+      let ipPath = request.ipPath
+        ?? config.communication.addressesFilepath.map({ resolveRelative($0, to: request.configPath) })
+    else {
       throw PlanError("no IP-address file: pass --ip or set [COMMUNICATION] addresses_filepath")
     }
     guard let ipData = FileManager.default.contents(atPath: ipPath) else {
@@ -27,19 +30,24 @@ extension NodePlan {
     let book = try AddressBook(hosts: hosts, procsPerMachine: procs, basePort: config.communication.basePort)
     guard book.totalNodes == graph.nodeCount else {
       throw PlanError(
-        "\(request.graphPath) has \(graph.nodeCount) nodes but \(hosts.count) machine(s) × \(procs) procs = \(book.totalNodes)")
+        "\(request.graphPath) has \(graph.nodeCount) nodes but \(hosts.count) machine(s) × \(procs) procs = \(book.totalNodes)"
+      )
     }
     let uid: Int
     if let u = request.uid {
       uid = u
     } else if let m = request.machineID, let r = request.rank {
-      guard m >= 0 && m < hosts.count else { throw PlanError("--machine-id \(m) is not in \(ipPath) (0…\(hosts.count - 1))") }
+      guard m >= 0 && m < hosts.count else {
+        throw PlanError("--machine-id \(m) is not in \(ipPath) (0…\(hosts.count - 1))")
+      }
       guard r >= 0 && r < procs else { throw PlanError("--rank \(r) must be in 0…\(procs - 1)") }
       uid = book.uid(machine: m, rank: r)
     } else {
       throw PlanError("give --uid, or --machine-id and --rank")
     }
-    guard uid >= 0 && uid < graph.nodeCount else { throw PlanError("uid \(uid) is not a node of the \(graph.nodeCount)-node graph") }
+    guard uid >= 0 && uid < graph.nodeCount else {
+      throw PlanError("uid \(uid) is not a node of the \(graph.nodeCount)-node graph")
+    }
 
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
     plan.neighbours = graph.neighbours(of: uid)
@@ -60,7 +68,8 @@ extension NodePlan {
   }
 
   /// The plan a config describes for node `uid` of `totalNodes`, without network placement.
-  public static func fromConfig(_ c: RunConfiguration, configPath: String, uid: Int, totalNodes: Int) throws -> NodePlan {
+  public static func fromConfig(_ c: RunConfiguration, configPath: String, uid: Int, totalNodes: Int) throws -> NodePlan
+  {
     let d = c.dataset
     func check(_ name: String, in names: [String], key: String) throws {
       guard names.contains(name) else {
@@ -69,12 +78,14 @@ extension NodePlan {
     }
     try check(d.datasetClass.className, in: DatasetRegistry.names, key: "[DATASET] dataset_class")
     try check(d.modelClass.className, in: ModelRegistry.names, key: "[DATASET] model_class")
-    try check(c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, key: "[OPTIMIZER_PARAMS] optimizer_class")
+    try check(
+      c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, key: "[OPTIMIZER_PARAMS] optimizer_class")
     try check(c.sharing.sharingClass.className, in: SharingRegistry.names, key: "[SHARING] sharing_class")
     try check(c.train.lossClass.className, in: LossKind.allCases.map(\.rawValue), key: "[TRAIN_PARAMS] loss_class")
     try check(c.node.algorithm.lowercased(), in: AlgorithmRegistry.names, key: "[NODE] algorithm")
     guard c.communication.commClass == "TCP" else {
-      throw PlanError("\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
+      throw PlanError(
+        "\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
     }
 
     var dataset = DatasetSettings(
@@ -91,7 +102,8 @@ extension NodePlan {
         source: d.validationSource.lowercased() == "test" ? .test : .train, fraction: d.validationSize)
     }
     guard let kind = SyntheticSettings.Kind(rawValue: d.syntheticKind.lowercased()) else {
-      throw PlanError("\(configPath): [DATASET] synthetic_kind '\(d.syntheticKind)' is not supported; supported: gaussian, leaf")
+      throw PlanError(
+        "\(configPath): [DATASET] synthetic_kind '\(d.syntheticKind)' is not supported; supported: gaussian, leaf")
     }
     dataset.synthetic.kind = kind
     dataset.synthetic.alpha = d.syntheticAlpha
@@ -107,13 +119,15 @@ extension NodePlan {
       name: o.optimizerClass.className, learningRate: Float(o.lr), momentum: Float(o.momentum),
       weightDecay: Float(o.weightDecay), nesterov: o.nesterov, dampening: Float(o.dampening), beta1: Float(o.betas[0]),
       beta2: Float(o.betas[1]), epsilon: Float(o.eps))
-    let sharing = SharingSettings(name: c.sharing.sharingClass.className, alpha: c.sharing.alpha, alphaList: c.sharing.alphaList)
+    let sharing = SharingSettings(
+      name: c.sharing.sharingClass.className, alpha: c.sharing.alpha, alphaList: c.sharing.alphaList)
 
     var plan = NodePlan(
       uid: uid, totalNodes: totalNodes, neighbours: [], bindEndpoint: "", endpoints: [:],
       seed: UInt64(truncatingIfNeeded: d.randomSeed), dataset: dataset, model: model, optimizer: optimizer,
       sharing: sharing, algorithm: c.node.algorithm.lowercased(), iterations: c.node.iterations,
-      localSteps: c.train.rounds, fullEpochs: c.train.fullEpochs, batchSize: c.train.batchSize, shuffle: c.train.shuffle,
+      localSteps: c.train.rounds, fullEpochs: c.train.fullEpochs, batchSize: c.train.batchSize,
+      shuffle: c.train.shuffle,
       resetOptimizer: c.node.resetOptimizer, testAfter: c.node.testAfter, trainEvaluateAfter: c.node.trainEvaluateAfter,
       evaluationBatchSize: c.node.evalBatchSize, peerTimeout: c.node.peerTimeout, startTimeout: c.node.startTimeout,
       logLevel: c.node.logLevel)

@@ -22,8 +22,10 @@ final class Conv2d: Layer {
   var fanIn: Int { inChannels * kernel * kernel }
   var parameterCount: Int { outChannels * fanIn + outChannels }
   var tensors: [ParameterTensor] {
-    [ParameterTensor(name: "weight", offset: 0, shape: [outChannels, inChannels, kernel, kernel]),
-     ParameterTensor(name: "bias", offset: outChannels * fanIn, shape: [outChannels])]
+    [
+      ParameterTensor(name: "weight", offset: 0, shape: [outChannels, inChannels, kernel, kernel]),
+      ParameterTensor(name: "bias", offset: outChannels * fanIn, shape: [outChannels]),
+    ]
   }
 
   /// Samples unrolled into one column matrix: one sgemm per chunk instead of per sample.
@@ -66,21 +68,27 @@ final class Conv2d: Layer {
   /// Unrolls samples `first..<first+n` side by side into `columns` (K × n·P).
   private func unroll(_ input: UnsafePointer<Float>, first: Int, n: Int) {
     let g = geometry
-    let inSize = g.channels * g.height * g.width, p = g.columnCols
+    let inSize = g.channels * g.height * g.width
+    let p = g.columnCols
     for s in 0..<n {
       Im2col.im2col(g, input: input + (first + s) * inSize, columns: columns.pointer + s * p, rowStride: n * p)
     }
   }
 
   func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
-    let p = geometry.columnCols, k = geometry.columnRows
+    let p = geometry.columnCols
+    let k = geometry.columnRows
     var first = 0
     while first < batch {
       let n = min(Self.chunk, batch - first)
       unroll(input, first: first, n: n)
       // outputs[OC × n·P] = b·1ᵀ + W·cols, then scattered to [sample][channel][P].
-      BLAS.gemm(.none, .none, m: outChannels, n: n * p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: n * p, c: outputs.pointer, ldc: n * p)
-      BLAS.gemm(.none, .none, m: outChannels, n: n * p, k: k, a: w, lda: k, b: columns.pointer, ldb: n * p, beta: 1, c: outputs.pointer, ldc: n * p)
+      BLAS.gemm(
+        .none, .none, m: outChannels, n: n * p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: n * p, c: outputs.pointer,
+        ldc: n * p)
+      BLAS.gemm(
+        .none, .none, m: outChannels, n: n * p, k: k, a: w, lda: k, b: columns.pointer, ldb: n * p, beta: 1,
+        c: outputs.pointer, ldc: n * p)
       for s in 0..<n {
         for c in 0..<outChannels {
           (output + ((first + s) * outChannels + c) * p).update(from: outputs.pointer + c * n * p + s * p, count: p)
@@ -95,7 +103,9 @@ final class Conv2d: Layer {
     inputGradient dx: UnsafeMutablePointer<Float>?, batch: Int
   ) {
     let g = geometry
-    let inSize = g.channels * g.height * g.width, p = g.columnCols, k = g.columnRows
+    let inSize = g.channels * g.height * g.width
+    let p = g.columnCols
+    let k = g.columnRows
     if let dx { dx.update(repeating: 0, count: batch * inSize) }
     var first = 0
     while first < batch {
@@ -107,10 +117,15 @@ final class Conv2d: Layer {
         }
       }
       let beta: Float = first == 0 ? 0 : 1
-      BLAS.gemm(.none, .transpose, m: outChannels, n: k, k: n * p, a: outputGradients.pointer, lda: n * p, b: columns.pointer, ldb: n * p, beta: beta, c: dw, ldc: k)
-      BLAS.gemv(.none, m: outChannels, n: n * p, a: outputGradients.pointer, lda: n * p, x: ones.pointer, beta: beta, y: db)
+      BLAS.gemm(
+        .none, .transpose, m: outChannels, n: k, k: n * p, a: outputGradients.pointer, lda: n * p, b: columns.pointer,
+        ldb: n * p, beta: beta, c: dw, ldc: k)
+      BLAS.gemv(
+        .none, m: outChannels, n: n * p, a: outputGradients.pointer, lda: n * p, x: ones.pointer, beta: beta, y: db)
       if let dx {
-        BLAS.gemm(.transpose, .none, m: k, n: n * p, k: outChannels, a: w, lda: k, b: outputGradients.pointer, ldb: n * p, c: columnGradient.pointer, ldc: n * p)
+        BLAS.gemm(
+          .transpose, .none, m: k, n: n * p, k: outChannels, a: w, lda: k, b: outputGradients.pointer, ldb: n * p,
+          c: columnGradient.pointer, ldc: n * p)
         for s in 0..<n {
           Im2col.col2im(g, columns: columnGradient.pointer + s * p, output: dx + (first + s) * inSize, rowStride: n * p)
         }

@@ -59,8 +59,10 @@ final class Linear: Layer {
 
   var parameterCount: Int { outputs * inputs + outputs }
   var tensors: [ParameterTensor] {
-    [ParameterTensor(name: "weight", offset: 0, shape: [outputs, inputs]),
-     ParameterTensor(name: "bias", offset: outputs * inputs, shape: [outputs])]
+    [
+      ParameterTensor(name: "weight", offset: 0, shape: [outputs, inputs]),
+      ParameterTensor(name: "bias", offset: outputs * inputs, shape: [outputs]),
+    ]
   }
 
   func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
@@ -85,8 +87,11 @@ final class Linear: Layer {
   func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
     ensureOnes(batch)
     // Bias broadcast as a rank-1 product ones·bᵀ, then accumulate x·Wᵀ.
-    BLAS.gemm(.none, .none, m: batch, n: outputs, k: 1, a: ones.pointer, lda: 1, b: b, ldb: outputs, c: output, ldc: outputs)
-    BLAS.gemm(.none, .transpose, m: batch, n: outputs, k: inputs, a: input, lda: inputs, b: w, ldb: inputs, beta: 1, c: output, ldc: outputs)
+    BLAS.gemm(
+      .none, .none, m: batch, n: outputs, k: 1, a: ones.pointer, lda: 1, b: b, ldb: outputs, c: output, ldc: outputs)
+    BLAS.gemm(
+      .none, .transpose, m: batch, n: outputs, k: inputs, a: input, lda: inputs, b: w, ldb: inputs, beta: 1, c: output,
+      ldc: outputs)
   }
 
   func backward(
@@ -94,10 +99,13 @@ final class Linear: Layer {
     inputGradient dx: UnsafeMutablePointer<Float>?, batch: Int
   ) {
     ensureOnes(batch)
-    BLAS.gemm(.transpose, .none, m: outputs, n: inputs, k: batch, a: dy, lda: outputs, b: input, ldb: inputs, c: dw, ldc: inputs)
+    BLAS.gemm(
+      .transpose, .none, m: outputs, n: inputs, k: batch, a: dy, lda: outputs, b: input, ldb: inputs, c: dw, ldc: inputs
+    )
     BLAS.gemv(.transpose, m: batch, n: outputs, a: dy, lda: outputs, x: ones.pointer, y: db)
     if let dx {
-      BLAS.gemm(.none, .none, m: batch, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: dx, ldc: inputs)
+      BLAS.gemm(
+        .none, .none, m: batch, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: dx, ldc: inputs)
     }
   }
 }

@@ -35,7 +35,9 @@ enum Losses {
   }
 
   /// Numerically stable softmax of `row` into `probabilities`; returns −log p(label).
-  static func softmax(_ row: UnsafePointer<Float>, classes: Int, into probabilities: UnsafeMutablePointer<Float>, label: Int) -> Float {
+  static func softmax(
+    _ row: UnsafePointer<Float>, classes: Int, into probabilities: UnsafeMutablePointer<Float>, label: Int
+  ) -> Float {
     var m = -Float.infinity
     for c in 0..<classes { m = max(m, row[c]) }
     var sum: Float = 0
@@ -47,7 +49,9 @@ enum Losses {
     return -(row[label] - m - logf(sum))
   }
 
-  static func tally(_ kind: LossKind, output: UnsafePointer<Float>, classes: Int, batch: Batch, into tally: inout EvaluationTally) {
+  static func tally(
+    _ kind: LossKind, output: UnsafePointer<Float>, classes: Int, batch: Batch, into tally: inout EvaluationTally
+  ) {
     let n = batch.count
     switch kind {
     case .crossEntropy:

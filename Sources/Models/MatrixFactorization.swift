@@ -30,7 +30,8 @@ public final class MatrixFactorization: Model {
 
   public init(users: Int, items: Int, dimension: Int, rng: inout Xoshiro256) throws {
     guard users > 0, items > 0, dimension > 0 else {
-      throw ModelError("MatrixFactorization needs users, items and dimension > 0 (got \(users), \(items), \(dimension))")
+      throw ModelError(
+        "MatrixFactorization needs users, items and dimension > 0 (got \(users), \(items), \(dimension))")
     }
     self.users = users
     self.items = items
@@ -73,12 +74,14 @@ public final class MatrixFactorization: Model {
     }
     var loss = 0.0
     for s in 0..<n {
-      let u = Int(batch.indices[2 * s]), i = Int(batch.indices[2 * s + 1])
+      let u = Int(batch.indices[2 * s])
+      let i = Int(batch.indices[2 * s + 1])
       guard valid(u, i) else { continue }
       let diff = predict(u, i) - batch.targets[s]
       loss += Double(diff * diff)
       let d = 2 * diff / Float(n)
-      let pu = p + u * dimension, qi = p + itemOffset + i * dimension
+      let pu = p + u * dimension
+      let qi = p + itemOffset + i * dimension
       BLAS.axpy(count: dimension, alpha: d, x: qi, y: g + u * dimension)
       BLAS.axpy(count: dimension, alpha: d, x: pu, y: g + itemOffset + i * dimension)
       g[userBiasOffset + u] += d
@@ -110,7 +113,8 @@ public final class MatrixFactorization: Model {
 
   public func evaluate(_ batch: Batch, into tally: inout EvaluationTally) {
     for s in 0..<batch.count {
-      let u = Int(batch.indices[2 * s]), i = Int(batch.indices[2 * s + 1])
+      let u = Int(batch.indices[2 * s])
+      let i = Int(batch.indices[2 * s + 1])
       guard valid(u, i) else { continue }
       let diff = Double(predict(u, i) - batch.targets[s])
       tally.lossSum += diff * diff

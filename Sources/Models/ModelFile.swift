@@ -32,18 +32,23 @@ public enum ModelFile {
   }
 
   public static func load(into model: any Model, from path: String) throws {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ModelError("\(path): cannot read the weights file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ModelError("\(path): cannot read the weights file")
+    }
     let b = [UInt8](data)
     func u32(_ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[o + $1]) << (8 * UInt32($1)) } }
     func u64(_ o: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[o + $1]) << (8 * UInt64($1)) } }
-    guard b.count >= 20, Array(b[0..<4]) == magic else { throw ModelError("\(path): not a peerd weights file (bad magic)") }
+    guard b.count >= 20, Array(b[0..<4]) == magic else {
+      throw ModelError("\(path): not a peerd weights file (bad magic)")
+    }
     guard u32(4) == 1 else { throw ModelError("\(path): unsupported weights file version \(u32(4))") }
     let count = u64(8)
     let nameLength = Int(u32(16))
     guard b.count >= 20 + nameLength else { throw ModelError("\(path): truncated header") }
     let name = String(decoding: b[20..<(20 + nameLength)], as: UTF8.self)
     guard count == UInt64(model.parameterCount) else {
-      throw ModelError("\(path): holds \(count) parameters of \(name), the model \(model.name) has \(model.parameterCount)")
+      throw ModelError(
+        "\(path): holds \(count) parameters of \(name), the model \(model.name) has \(model.parameterCount)")
     }
     let start = 20 + nameLength
     guard b.count == start + Int(count) * 4 else {

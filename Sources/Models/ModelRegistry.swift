@@ -68,8 +68,12 @@ public enum ModelRegistry {
       return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84])
     case "CNN":
       // decentralizepy names both FEMNIST's and CelebA's network `CNN`; the input decides.
-      if flat == 3 * 84 * 84 { return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84]) }
-      if flat == 28 * 28 { return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62), input: [1, 28, 28]) }
+      if flat == 3 * 84 * 84 {
+        return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84])
+      }
+      if flat == 28 * 28 {
+        return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62), input: [1, 28, 28])
+      }
       throw ModelError("CNN is defined for FEMNIST (1×28×28) and CelebA (3×84×84) inputs, got \(s.inputShape)")
     case "LeNet":
       guard flat == 3 * 32 * 32 else { throw ModelError("LeNet expects CIFAR-10 inputs 3×32×32, got \(s.inputShape)") }
@@ -86,27 +90,33 @@ public enum ModelRegistry {
 
   /// decentralizepy's FEMNIST CNN: 1,690,046 parameters with 62 classes.
   static func femnistCNN(classes: Int) -> [any Layer] {
-    [Conv2d(1, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-     Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-     Linear(7 * 7 * 64, 512), ReLU(), Linear(512, classes)]
+    [
+      Conv2d(1, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+      Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+      Linear(7 * 7 * 64, 512), ReLU(), Linear(512, classes),
+    ]
   }
 
   /// decentralizepy's CelebA CNN: four 3×3 "same" convolutions of 32 channels, each followed by
   /// max-pool 2 and ReLU (84 → 42 → 21 → 10 → 5), then a linear layer 800 → classes.
   static func celebaCNN(classes: Int) -> [any Layer] {
-    [Conv2d(3, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-     Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-     Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-     Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-     Linear(5 * 5 * 32, classes)]
+    [
+      Conv2d(3, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+      Linear(5 * 5 * 32, classes),
+    ]
   }
 
   /// decentralizepy's CIFAR-10 LeNet without its GroupNorm layers (not implemented here): three
   /// 5×5 "same" convolutions (32, 32, 64 channels), each with ReLU and max-pool 2, then 1024 → classes.
   static func leNet(classes: Int) -> [any Layer] {
-    [Conv2d(3, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-     Conv2d(32, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-     Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-     Linear(4 * 4 * 64, classes)]
+    [
+      Conv2d(3, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+      Conv2d(32, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+      Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+      Linear(4 * 4 * 64, classes),
+    ]
   }
 }

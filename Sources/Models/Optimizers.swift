@@ -54,10 +54,14 @@ public final class SGD: Optimizer {
   }
 
   public func step(_ model: any Model) {
-    let p = model.parameters.pointer, g = model.gradients.pointer, n = model.parameterCount
+    let p = model.parameters.pointer
+    let g = model.gradients.pointer
+    let n = model.parameterCount
     if s.momentum == 0 && s.weightDecay == 0 {
       if let sparse = model.sparseGradient {
-        for r in sparse.ranges { BLAS.axpy(count: r.count, alpha: -s.learningRate, x: g + r.lowerBound, y: p + r.lowerBound) }
+        for r in sparse.ranges {
+          BLAS.axpy(count: r.count, alpha: -s.learningRate, x: g + r.lowerBound, y: p + r.lowerBound)
+        }
       } else {
         BLAS.axpy(count: n, alpha: -s.learningRate, x: g, y: p)
       }
@@ -66,7 +70,10 @@ public final class SGD: Optimizer {
     if buffer == nil { buffer = FloatBuffer(count: n) }
     let b = buffer!.pointer
     // A sparse model keeps every untouched gradient entry at zero, so the dense loop is exact.
-    let lr = s.learningRate, mu = s.momentum, wd = s.weightDecay, damp = s.dampening
+    let lr = s.learningRate
+    let mu = s.momentum
+    let wd = s.weightDecay
+    let damp = s.dampening
     for i in 0..<n {
       var d = g[i]
       d += wd * p[i]
@@ -102,8 +109,12 @@ public final class Adam: Optimizer {
       v = FloatBuffer(count: n)
     }
     t += 1
-    let p = model.parameters.pointer, g = model.gradients.pointer, mp = m!.pointer, vp = v!.pointer
-    let c1 = 1 - powf(s.beta1, Float(t)), c2 = 1 - powf(s.beta2, Float(t))
+    let p = model.parameters.pointer
+    let g = model.gradients.pointer
+    let mp = m!.pointer
+    let vp = v!.pointer
+    let c1 = 1 - powf(s.beta1, Float(t))
+    let c2 = 1 - powf(s.beta2, Float(t))
     for i in 0..<n {
       var d = g[i]
       d += s.weightDecay * p[i]
@@ -119,7 +130,9 @@ public enum OptimizerRegistry {
   public static let names = ["SGD", "Adam"]
 
   public static func make(_ settings: OptimizerSettings, parameterCount: Int) throws -> any Optimizer {
-    guard settings.learningRate > 0 else { throw ModelError("learning rate must be positive, got \(settings.learningRate)") }
+    guard settings.learningRate > 0 else {
+      throw ModelError("learning rate must be positive, got \(settings.learningRate)")
+    }
     switch settings.name {
     case "SGD": return SGD(settings)
     case "Adam": return Adam(settings)

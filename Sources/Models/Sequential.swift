@@ -66,7 +66,9 @@ public final class Sequential: Model {
   private func forward(_ batch: Batch) {
     let n = batch.count
     reserve(n)
-    precondition(batch.inputs.count >= n * sizes[0], "\(name): batch inputs hold \(batch.inputs.count) floats, need \(n * sizes[0])")
+    precondition(
+      batch.inputs.count >= n * sizes[0],
+      "\(name): batch inputs hold \(batch.inputs.count) floats, need \(n * sizes[0])")
     batch.inputs.withUnsafeBufferPointer { activations[0].pointer.update(from: $0.baseAddress!, count: n * sizes[0]) }
     for (i, layer) in layers.enumerated() {
       layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: n)
@@ -93,12 +95,14 @@ public final class Sequential: Model {
   public func evaluate(_ batch: Batch, into tally: inout EvaluationTally) {
     guard batch.count > 0 else { return }
     forward(batch)
-    Losses.tally(lossKind, output: activations[layers.count].pointer, classes: sizes[layers.count], batch: batch, into: &tally)
+    Losses.tally(
+      lossKind, output: activations[layers.count].pointer, classes: sizes[layers.count], batch: batch, into: &tally)
   }
 
   /// The network's outputs for a batch (tests and benchmarks).
   public func predict(_ batch: Batch) -> [Float] {
     forward(batch)
-    return Array(UnsafeBufferPointer(start: activations[layers.count].pointer, count: batch.count * sizes[layers.count]))
+    return Array(
+      UnsafeBufferPointer(start: activations[layers.count].pointer, count: batch.count * sizes[layers.count]))
   }
 }

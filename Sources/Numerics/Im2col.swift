@@ -12,7 +12,9 @@ public struct ConvGeometry: Sendable, Equatable {
   public var stride: Int
   public var padding: Int
 
-  public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int = 0) {
+  public init(
+    channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int = 0
+  ) {
     self.channels = channels
     self.height = height
     self.width = width
@@ -37,7 +39,8 @@ public enum Im2col {
   public static func im2col(
     _ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil
   ) {
-    let oh = g.outputHeight, ow = g.outputWidth
+    let oh = g.outputHeight
+    let ow = g.outputWidth
     let stride = rowStride ?? oh * ow
     var row = 0
     for c in 0..<g.channels {
@@ -77,7 +80,8 @@ public enum Im2col {
   public static func col2im(
     _ g: ConvGeometry, columns: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rowStride: Int? = nil
   ) {
-    let oh = g.outputHeight, ow = g.outputWidth
+    let oh = g.outputHeight
+    let ow = g.outputWidth
     let stride = rowStride ?? oh * ow
     var row = 0
     for c in 0..<g.channels {

@@ -26,7 +26,10 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
 
   public init(seed: UInt64) {
     var sm = SplitMix64(seed: seed)
-    s0 = sm.next(); s1 = sm.next(); s2 = sm.next(); s3 = sm.next()
+    s0 = sm.next()
+    s1 = sm.next()
+    s2 = sm.next()
+    s3 = sm.next()
   }
 
   @inlinable static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
@@ -34,7 +37,10 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
   public mutating func next() -> UInt64 {
     let result = Xoshiro256.rotl(s1 &* 5, 7) &* 9
     let t = s1 << 17
-    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
     s2 ^= t
     s3 = Xoshiro256.rotl(s3, 45)
     return result
@@ -80,7 +86,8 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
     let d = shape - 1.0 / 3.0
     let c = 1 / (9 * d).squareRoot()
     while true {
-      var x = 0.0, v = 0.0
+      var x = 0.0
+      var v = 0.0
       repeat {
         x = normal()
         v = 1 + c * x

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Datasets
+import Foundation
 import Learning
 import Models
 import Numerics
@@ -32,7 +32,8 @@ struct ClusterBench: ParsableCommand {
     try "{\"0\": \"127.0.0.1\"}".write(toFile: dir + "/ip.json", atomically: true, encoding: .utf8)
     var text = try String(contentsOfFile: config, encoding: .utf8)
     if text.contains("base_port") {
-      text = text.replacingOccurrences(of: #"base_port\s*=\s*\d+"#, with: "base_port = \(basePort)", options: .regularExpression)
+      text = text.replacingOccurrences(
+        of: #"base_port\s*=\s*\d+"#, with: "base_port = \(basePort)", options: .regularExpression)
     } else {
       text = text.replacingOccurrences(of: "[COMMUNICATION]", with: "[COMMUNICATION]\nbase_port = \(basePort)")
     }
@@ -57,14 +58,17 @@ struct ClusterBench: ParsableCommand {
       try p.run()
       return p
     }
-    var peakRSS = [Int](repeating: 0, count: nodes), peakPrivate = [Int](repeating: 0, count: nodes)
+    var peakRSS = [Int](repeating: 0, count: nodes)
+    var peakPrivate = [Int](repeating: 0, count: nodes)
     var firstRound = [Double?](repeating: nil, count: nodes)
     while processes.contains(where: \.isRunning) {
       for (i, p) in processes.enumerated() where p.isRunning {
         let (rss, priv) = Self.memory(pid: p.processIdentifier)
         peakRSS[i] = max(peakRSS[i], rss)
         peakPrivate[i] = max(peakPrivate[i], priv)
-        if firstRound[i] == nil, let out = try? String(contentsOfFile: dir + "/\(i).out", encoding: .utf8), out.contains("round=1/") {
+        if firstRound[i] == nil, let out = try? String(contentsOfFile: dir + "/\(i).out", encoding: .utf8),
+          out.contains("round=1/")
+        {
           firstRound[i] = MonotonicClock.now() - launch
         }
       }
@@ -88,8 +92,10 @@ struct ClusterBench: ParsableCommand {
     let median = roundTimes.isEmpty ? 0 : roundTimes[roundTimes.count / 2]
     let firsts = firstRound.compactMap { $0 }.sorted()
     let messageBytes = bytesPerMessage.max() ?? 0
-    let parameterCount = Int(((try? String(contentsOfFile: dir + "/0.log", encoding: .utf8)) ?? "")
-      .components(separatedBy: " with ").dropFirst().first?.split(separator: " ").first ?? "0") ?? 0
+    let parameterCount =
+      Int(
+        ((try? String(contentsOfFile: dir + "/0.log", encoding: .utf8)) ?? "")
+          .components(separatedBy: " with ").dropFirst().first?.split(separator: " ").first ?? "0") ?? 0
 
     // The floor: bytes a round moves through loopback at the measured throughput, plus the
     // local steps of every node spread over the machine's cores.
@@ -101,13 +107,25 @@ struct ClusterBench: ParsableCommand {
 
     print("cluster: \(nodes) peerd processes, \(degree)-regular graph, \(iterations) rounds, config \(config)")
     print("  wall time, launch to last exit       \(String(format: "%.2f", wall)) s")
-    print("  launch to first round (median / max) \(String(format: "%.2f / %.2f", firsts.isEmpty ? 0 : firsts[firsts.count / 2], firsts.last ?? 0)) s")
-    print("  per-round time, median over nodes     \(String(format: "%.4f", median)) s  (rounds 2…\(iterations), no testing)")
-    print("  floor per round                       \(String(format: "%.4f", floor)) s  = \(String(format: "%.1f", bytesPerRound / 1e6)) MB ÷ \(String(format: "%.2f", throughput / 1e9)) GB/s loopback + \(String(format: "%.4f", computePerRound)) s compute on \(Int(cores)) cores")
+    print(
+      "  launch to first round (median / max) \(String(format: "%.2f / %.2f", firsts.isEmpty ? 0 : firsts[firsts.count / 2], firsts.last ?? 0)) s"
+    )
+    print(
+      "  per-round time, median over nodes     \(String(format: "%.4f", median)) s  (rounds 2…\(iterations), no testing)"
+    )
+    print(
+      "  floor per round                       \(String(format: "%.4f", floor)) s  = \(String(format: "%.1f", bytesPerRound / 1e6)) MB ÷ \(String(format: "%.2f", throughput / 1e9)) GB/s loopback + \(String(format: "%.4f", computePerRound)) s compute on \(Int(cores)) cores"
+    )
     print("  ratio to floor                        \(String(format: "%.2f", floor > 0 ? median / floor : 0))×")
-    print("  bytes per model message               \(Int(messageBytes)) (\(parameterCount) parameters: \(String(format: "%.2f", parameterCount > 0 ? (messageBytes - Double(4 * parameterCount)) : 0)) bytes over 4/parameter)")
-    print("  peak RSS per process (max / mean)     \(String(format: "%.1f / %.1f", Double(peakRSS.max() ?? 0) / 1024, Double(peakRSS.reduce(0, +)) / Double(nodes) / 1024)) MiB")
-    print("  peak private memory (max / mean)      \(String(format: "%.1f / %.1f", Double(peakPrivate.max() ?? 0) / 1024, Double(peakPrivate.reduce(0, +)) / Double(nodes) / 1024)) MiB")
+    print(
+      "  bytes per model message               \(Int(messageBytes)) (\(parameterCount) parameters: \(String(format: "%.2f", parameterCount > 0 ? (messageBytes - Double(4 * parameterCount)) : 0)) bytes over 4/parameter)"
+    )
+    print(
+      "  peak RSS per process (max / mean)     \(String(format: "%.1f / %.1f", Double(peakRSS.max() ?? 0) / 1024, Double(peakRSS.reduce(0, +)) / Double(nodes) / 1024)) MiB"
+    )
+    print(
+      "  peak private memory (max / mean)      \(String(format: "%.1f / %.1f", Double(peakPrivate.max() ?? 0) / 1024, Double(peakPrivate.reduce(0, +)) / Double(nodes) / 1024)) MiB"
+    )
     print("  run folder                            \(dir)")
   }
 
@@ -128,14 +146,18 @@ struct ClusterBench: ParsableCommand {
   static func loopbackThroughput(frameBytes: Int) throws -> Double {
     let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*", sendQueueLimit: 64)
     let b = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*")
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     try a.connect(to: 2, endpoint: b.boundEndpoint)
     let frame = [UInt8](repeating: 7, count: frameBytes)
     _ = a.send(frame, to: 2)
     _ = b.receive(timeout: 5)
     let count = max(20, Int(400_000_000 / frameBytes))
     let start = MonotonicClock.now()
-    var sent = 0, received = 0
+    var sent = 0
+    var received = 0
     while received < count {
       while sent < count && sent - received < 32 && a.send(frame, to: 2) { sent += 1 }
       if b.receive(timeout: 1) != nil { received += 1 }
@@ -146,12 +168,14 @@ struct ClusterBench: ParsableCommand {
   /// Seconds one node spends on one round of local steps (`rounds` × batch), measured in process.
   static func localStepSeconds(configPath: String) throws -> Double {
     var plan = try NodePlan.resolve(
-      NodeRequest(configPath: configPath, graphPath: (configPath as NSString).deletingLastPathComponent + "/graph.txt",
-                  ipPath: (configPath as NSString).deletingLastPathComponent + "/ip.json", uid: 0,
-                  logDir: NSTemporaryDirectory()))
+      NodeRequest(
+        configPath: configPath, graphPath: (configPath as NSString).deletingLastPathComponent + "/graph.txt",
+        ipPath: (configPath as NSString).deletingLastPathComponent + "/ip.json", uid: 0,
+        logDir: NSTemporaryDirectory()))
     plan.resultsPath = nil
     let parts = try NodeFactory.prepare(plan)
-    var iterator = BatchIterator(source: parts.data.train, batchSize: plan.batchSize, shuffle: true, rng: Xoshiro256(seed: 1))
+    var iterator = BatchIterator(
+      source: parts.data.train, batchSize: plan.batchSize, shuffle: true, rng: Xoshiro256(seed: 1))
     var batch = Batch()
     return measure(iterations: 20) {
       var steps = 0

@@ -78,7 +78,8 @@ struct ModelsBench: ParsableCommand {
       }
       print(
         pad("\(m)×\(k)×\(n)", 16) + lpad(String(format: "%.1f", flops / blas / 1e9), 10)
-          + lpad(String(format: "%.1f", flops / blasT / 1e9), 24) + lpad(String(format: "%.2f", flops / naive / 1e9), 12))
+          + lpad(String(format: "%.1f", flops / blasT / 1e9), 24)
+          + lpad(String(format: "%.2f", flops / naive / 1e9), 12))
     }
   }
 }

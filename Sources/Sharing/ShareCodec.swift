@@ -76,7 +76,9 @@ public enum ShareCodec {
       }
       var values = [Float](repeating: 0, count: elements)
       values.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
-      if !isLittleEndian { for i in 0..<values.count { values[i] = Float(bitPattern: values[i].bitPattern.byteSwapped) } }
+      if !isLittleEndian {
+        for i in 0..<values.count { values[i] = Float(bitPattern: values[i].bitPattern.byteSwapped) }
+      }
       if let bad = values.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteValue(position: bad) }
       return Share(dense: values)
     case .indexed:

@@ -25,7 +25,8 @@ public struct AddressBook: Sendable, Equatable {
     }
     guard basePort > 0, basePort + hosts.count * procsPerMachine - 1 <= 65535 else {
       throw AddressBookError(
-        description: "ports \(basePort)…\(basePort + hosts.count * procsPerMachine - 1) do not fit 1…65535; lower base_port")
+        description:
+          "ports \(basePort)…\(basePort + hosts.count * procsPerMachine - 1) do not fit 1…65535; lower base_port")
     }
     self.hosts = hosts
     self.procsPerMachine = procsPerMachine
@@ -47,7 +48,8 @@ public struct AddressBook: Sendable, Equatable {
       throw AddressBookError(description: "\(path): not valid JSON (\(error.localizedDescription))")
     }
     guard let map = object as? [String: Any] else {
-      throw AddressBookError(description: "\(path): expected a JSON object mapping machine id to host, like {\"0\": \"127.0.0.1\"}")
+      throw AddressBookError(
+        description: "\(path): expected a JSON object mapping machine id to host, like {\"0\": \"127.0.0.1\"}")
     }
     var byID: [Int: String] = [:]
     for (key, value) in map {

@@ -28,7 +28,8 @@ public struct Graph: Sendable, Equatable {
   public func hasEdge(_ a: Int, _ b: Int) -> Bool { adjacency[a].contains(b) }
 
   private func insertSorted(_ v: Int, into list: inout [Int]) {
-    var lo = 0, hi = list.count
+    var lo = 0
+    var hi = list.count
     while lo < hi {
       let mid = (lo + hi) / 2
       if list[mid] < v { lo = mid + 1 } else { hi = mid }

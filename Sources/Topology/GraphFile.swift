@@ -41,11 +41,13 @@ extension Graph {
       lines.append((i + 1, fields))
     }
     guard let header = lines.first(where: { !$0.fields.isEmpty }) else {
-      throw GraphFileError(path: path, line: nil, message: "empty graph file; expected the node count on the first line")
+      throw GraphFileError(
+        path: path, line: nil, message: "empty graph file; expected the node count on the first line")
     }
     guard header.fields.count == 1, let n = Int(header.fields[0]), n > 0 else {
       throw GraphFileError(
-        path: path, line: header.number, message: "expected the node count (a positive integer), got '\(header.fields.joined(separator: " "))'")
+        path: path, line: header.number,
+        message: "expected the node count (a positive integer), got '\(header.fields.joined(separator: " "))'")
     }
     let body = lines.filter { $0.number > header.number }
     var resolved = format
@@ -61,7 +63,9 @@ extension Graph {
     }
     var graph = Graph(nodeCount: n)
     func number(_ s: String, _ line: Int) throws -> Int {
-      guard let v = Int(s) else { throw GraphFileError(path: path, line: line, message: "expected a node index, got '\(s)'") }
+      guard let v = Int(s) else {
+        throw GraphFileError(path: path, line: line, message: "expected a node index, got '\(s)'")
+      }
       guard v >= 0 && v < n else {
         throw GraphFileError(path: path, line: line, message: "node \(v) out of range 0..<\(n)")
       }
@@ -71,9 +75,11 @@ extension Graph {
     case .edges, .auto:
       for l in body where !l.fields.isEmpty {
         guard l.fields.count == 2 else {
-          throw GraphFileError(path: path, line: l.number, message: "expected an edge 'a b', got '\(l.fields.joined(separator: " "))'")
+          throw GraphFileError(
+            path: path, line: l.number, message: "expected an edge 'a b', got '\(l.fields.joined(separator: " "))'")
         }
-        let a = try number(l.fields[0], l.number), b = try number(l.fields[1], l.number)
+        let a = try number(l.fields[0], l.number)
+        let b = try number(l.fields[1], l.number)
         guard a != b else { throw GraphFileError(path: path, line: l.number, message: "self-loop on node \(a)") }
         graph.addEdge(a, b)
       }
@@ -86,7 +92,9 @@ extension Graph {
         }
         for f in l.fields {
           let b = try number(f, l.number)
-          guard b != node else { throw GraphFileError(path: path, line: l.number, message: "self-loop on node \(node)") }
+          guard b != node else {
+            throw GraphFileError(path: path, line: l.number, message: "self-loop on node \(node)")
+          }
           graph.addEdge(node, b)
         }
         node += 1

@@ -66,7 +66,9 @@ extension Graph {
     guard k % 2 == 0, k >= 2, k < n else {
       throw GraphGenerationError(description: "small-world needs an even k with 2 ≤ k < nodes (got k=\(k), nodes=\(n))")
     }
-    guard p >= 0 && p <= 1 else { throw GraphGenerationError(description: "rewiring probability must be in [0, 1], got \(p)") }
+    guard p >= 0 && p <= 1 else {
+      throw GraphGenerationError(description: "rewiring probability must be in [0, 1], got \(p)")
+    }
     var g = Graph(nodeCount: n)
     for v in 0..<n { for j in 1...(k / 2) { g.addEdge(v, (v + j) % n) } }
     var result = Graph(nodeCount: n)
@@ -90,8 +92,11 @@ extension Graph {
   }
 
   /// G(n, p); with `connected`, redraws until connected (up to 1000 times).
-  public static func erdosRenyi(nodes n: Int, p: Double, connected: Bool = true, rng: inout Xoshiro256) throws -> Graph {
-    guard p >= 0 && p <= 1 else { throw GraphGenerationError(description: "edge probability must be in [0, 1], got \(p)") }
+  public static func erdosRenyi(nodes n: Int, p: Double, connected: Bool = true, rng: inout Xoshiro256) throws -> Graph
+  {
+    guard p >= 0 && p <= 1 else {
+      throw GraphGenerationError(description: "edge probability must be in [0, 1], got \(p)")
+    }
     for _ in 0..<1000 {
       var g = Graph(nodeCount: n)
       for a in 0..<n { for b in (a + 1)..<max(a + 1, n) where rng.nextDouble() < p { g.addEdge(a, b) } }

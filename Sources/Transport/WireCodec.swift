@@ -13,7 +13,8 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .tooShort(let n): return "frame of \(n) bytes is shorter than the \(WireHeader.size)-byte header"
     case .badMagic: return "bad magic (not a peerd frame)"
-    case .unsupportedVersion(let v): return "unsupported protocol version \(v) (this build speaks \(WireHeader.version))"
+    case .unsupportedVersion(let v):
+      return "unsupported protocol version \(v) (this build speaks \(WireHeader.version))"
     case .unknownKind(let k): return "unknown message kind \(k)"
     case .unknownEncoding(let e): return "unknown payload encoding \(e)"
     case .payloadLengthMismatch(let d, let a): return "header declares \(d) payload bytes, frame carries \(a)"
@@ -85,7 +86,9 @@ public enum WireCodec {
     h.elementCount = get32(bytes, 44)
     h.payloadLength = get64(bytes, 48)
     let actual = bytes.count - WireHeader.size
-    guard h.payloadLength == UInt64(actual) else { throw .payloadLengthMismatch(declared: h.payloadLength, actual: actual) }
+    guard h.payloadLength == UInt64(actual) else {
+      throw .payloadLengthMismatch(declared: h.payloadLength, actual: actual)
+    }
     guard encoding.expectedLength(elements: UInt64(h.elementCount)) == h.payloadLength else {
       throw .elementCountMismatch(encoding: encoding, elements: h.elementCount, payloadLength: h.payloadLength)
     }

@@ -71,7 +71,9 @@ public final class ZMQTransport: MessageTransport {
   /// is up, so a node may send to a peer that has not bound yet.
   public func connect(to uid: Int, endpoint: String) throws {
     guard dealers[uid] == nil else { return }
-    guard let d = zmq_socket(context, ZMQ_DEALER) else { throw TransportError.socketFailed("dealer: \(Self.lastError())") }
+    guard let d = zmq_socket(context, ZMQ_DEALER) else {
+      throw TransportError.socketFailed("dealer: \(Self.lastError())")
+    }
     let identity = Array(String(localUID).utf8)
     _ = identity.withUnsafeBytes { zmq_setsockopt(d, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
     Self.set(d, ZMQ_SNDHWM, sendQueueLimit)

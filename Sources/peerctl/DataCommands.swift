@@ -7,7 +7,8 @@ import Learning
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check",
-    abstract: "Validate a config (and optionally graph, IP file and data) exactly as peerd would, without starting anything.")
+    abstract:
+      "Validate a config (and optionally graph, IP file and data) exactly as peerd would, without starting anything.")
 
   @Option(help: "INI config file.")
   var config: String
@@ -33,8 +34,9 @@ struct CheckCommand: ParsableCommand {
       var plan = try NodePlan.fromConfig(cfg, configPath: config, uid: 0, totalNodes: 1)
       if let graph {
         plan = try NodePlan.resolve(
-          NodeRequest(configPath: config, graphPath: graph, ipPath: ip, uid: 0, procsPerMachine: procsPerMachine,
-                      logDir: NSTemporaryDirectory()))
+          NodeRequest(
+            configPath: config, graphPath: graph, ipPath: ip, uid: 0, procsPerMachine: procsPerMachine,
+            logDir: NSTemporaryDirectory()))
       }
       if let iterations { plan.iterations = iterations }
       let parts = try NodeFactory.prepare(plan)
@@ -84,7 +86,8 @@ struct PartitionCommand: ParsableCommand {
 
 struct DataCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "data", abstract: "Tell whether a dataset is found ($PEERD_DATA, ./data, ../shared/data); exit 1 if not.")
+    commandName: "data",
+    abstract: "Tell whether a dataset is found ($PEERD_DATA, ./data, ../shared/data); exit 1 if not.")
 
   @Argument(help: "Dataset folder: mnist, fashion-mnist, movielens/ml-latest-small.")
   var name: String

@@ -9,7 +9,9 @@ struct GraphCommand: ParsableCommand {
     commandName: "graph", abstract: "Generate a graph file (seeded) and print its degree statistics.")
 
   enum Kind: String, ExpressibleByArgument, CaseIterable {
-    case regular, ring, full, star, smallWorld = "small-world", erdosRenyi = "erdos-renyi"
+    case regular, ring, full, star
+    case smallWorld = "small-world"
+    case erdosRenyi = "erdos-renyi"
   }
 
   @Option(help: "Graph type: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -29,7 +31,9 @@ struct GraphCommand: ParsableCommand {
 
   func validate() throws {
     if nodes < 1 { throw ValidationError("--nodes must be at least 1") }
-    if GraphFormat(rawValue: format) == nil || format == "auto" { throw ValidationError("--format is edges or adjacency") }
+    if GraphFormat(rawValue: format) == nil || format == "auto" {
+      throw ValidationError("--format is edges or adjacency")
+    }
   }
 
   func run() throws {
@@ -50,7 +54,9 @@ struct GraphCommand: ParsableCommand {
     let text = graph.serialized(format: GraphFormat(rawValue: format)!)
     if let output {
       try text.write(toFile: output, atomically: true, encoding: .utf8)
-      print("\(output): \(graph.nodeCount) nodes, \(graph.edgeCount) edges, \(graph.degreeStatistics), connected: \(graph.isConnected)")
+      print(
+        "\(output): \(graph.nodeCount) nodes, \(graph.edgeCount) edges, \(graph.degreeStatistics), connected: \(graph.isConnected)"
+      )
     } else {
       print(text, terminator: "")
     }
@@ -58,7 +64,8 @@ struct GraphCommand: ParsableCommand {
 }
 
 struct GraphInfoCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "graph-info", abstract: "Read a graph file and print its statistics.")
+  static let configuration = CommandConfiguration(
+    commandName: "graph-info", abstract: "Read a graph file and print its statistics.")
 
   @Option(help: "Graph file.")
   var graph: String
@@ -73,7 +80,8 @@ struct GraphInfoCommand: ParsableCommand {
       if nodesOnly {
         print(g.nodeCount)
       } else {
-        print("\(graph): \(g.nodeCount) nodes, \(g.edgeCount) edges, \(g.degreeStatistics), connected: \(g.isConnected)")
+        print(
+          "\(graph): \(g.nodeCount) nodes, \(g.edgeCount) edges, \(g.degreeStatistics), connected: \(g.isConnected)")
       }
     } catch {
       throw fail("graph-info: \(error)")
@@ -82,13 +90,16 @@ struct GraphInfoCommand: ParsableCommand {
 }
 
 struct HostsCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "hosts", abstract: "List the machines of an IP-address JSON as 'id host' lines.")
+  static let configuration = CommandConfiguration(
+    commandName: "hosts", abstract: "List the machines of an IP-address JSON as 'id host' lines.")
 
   @Option(help: "IP-address JSON mapping machine id to host.")
   var ip: String
 
   func run() throws {
-    guard let data = FileManager.default.contents(atPath: ip) else { throw fail("hosts: \(ip): cannot read the IP-address file") }
+    guard let data = FileManager.default.contents(atPath: ip) else {
+      throw fail("hosts: \(ip): cannot read the IP-address file")
+    }
     do {
       for (id, host) in try AddressBook.parseHosts(data, path: ip).enumerated() { print("\(id) \(host)") }
     } catch {

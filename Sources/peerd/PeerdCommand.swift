@@ -21,46 +21,69 @@ struct PeerdCommand: ParsableCommand {
   @Option(name: [.customLong("config"), .customLong("cf", withSingleDash: true)], help: "INI config file.")
   var config: String
 
-  @Option(name: [.customLong("graph"), .customLong("gf", withSingleDash: true)], help: "Graph file (edge or adjacency list).")
+  @Option(
+    name: [.customLong("graph"), .customLong("gf", withSingleDash: true)], help: "Graph file (edge or adjacency list).")
   var graph: String
 
-  @Option(name: [.customLong("graph-type"), .customLong("gt", withSingleDash: true)], help: "Graph file format: edges, adjacency or auto.")
+  @Option(
+    name: [.customLong("graph-type"), .customLong("gt", withSingleDash: true)],
+    help: "Graph file format: edges, adjacency or auto.")
   var graphType: String = "auto"
 
-  @Option(name: [.customLong("ip"), .customLong("addresses")], help: "IP-address JSON mapping machine id to host. Default: [COMMUNICATION] addresses_filepath.")
+  @Option(
+    name: [.customLong("ip"), .customLong("addresses")],
+    help: "IP-address JSON mapping machine id to host. Default: [COMMUNICATION] addresses_filepath.")
   var ip: String?
 
-  @Option(name: [.customLong("machine-id"), .customLong("mid", withSingleDash: true)], help: "This machine's id in the IP JSON.")
+  @Option(
+    name: [.customLong("machine-id"), .customLong("mid", withSingleDash: true)],
+    help: "This machine's id in the IP JSON.")
   var machineID: Int?
 
-  @Option(name: [.customLong("rank"), .customLong("rank", withSingleDash: true)], help: "This process's rank on its machine.")
+  @Option(
+    name: [.customLong("rank"), .customLong("rank", withSingleDash: true)], help: "This process's rank on its machine.")
   var rank: Int?
 
   @Option(help: "This node's uid (instead of --machine-id and --rank).")
   var uid: Int?
 
-  @Option(name: [.customLong("procs-per-machine"), .customLong("ps", withSingleDash: true)], help: "Processes per machine.")
+  @Option(
+    name: [.customLong("procs-per-machine"), .customLong("ps", withSingleDash: true)], help: "Processes per machine.")
   var procsPerMachine: Int?
 
-  @Option(name: [.customLong("machines"), .customLong("ms", withSingleDash: true)], help: "Number of machines (checked against the IP JSON).")
+  @Option(
+    name: [.customLong("machines"), .customLong("ms", withSingleDash: true)],
+    help: "Number of machines (checked against the IP JSON).")
   var machines: Int?
 
-  @Option(name: [.customLong("iterations"), .customLong("is", withSingleDash: true)], help: "Communication rounds (overrides [NODE] iterations).")
+  @Option(
+    name: [.customLong("iterations"), .customLong("is", withSingleDash: true)],
+    help: "Communication rounds (overrides [NODE] iterations).")
   var iterations: Int?
 
-  @Option(name: [.customLong("log-dir"), .customLong("ld", withSingleDash: true)], help: "Directory for the log, results and final weights.")
+  @Option(
+    name: [.customLong("log-dir"), .customLong("ld", withSingleDash: true)],
+    help: "Directory for the log, results and final weights.")
   var logDir: String = "."
 
-  @Option(name: [.customLong("test-after"), .customLong("ta", withSingleDash: true)], help: "Evaluate on the test set every N rounds (overrides [NODE] test_after).")
+  @Option(
+    name: [.customLong("test-after"), .customLong("ta", withSingleDash: true)],
+    help: "Evaluate on the test set every N rounds (overrides [NODE] test_after).")
   var testAfter: Int?
 
-  @Option(name: [.customLong("train-evaluate-after"), .customLong("tea", withSingleDash: true)], help: "Full train-loss pass every N rounds (overrides [NODE] train_evaluate_after).")
+  @Option(
+    name: [.customLong("train-evaluate-after"), .customLong("tea", withSingleDash: true)],
+    help: "Full train-loss pass every N rounds (overrides [NODE] train_evaluate_after).")
   var trainEvaluateAfter: Int?
 
-  @Option(name: [.customLong("log-level"), .customLong("ll", withSingleDash: true)], help: "Log level: debug, info, warning, error.")
+  @Option(
+    name: [.customLong("log-level"), .customLong("ll", withSingleDash: true)],
+    help: "Log level: debug, info, warning, error.")
   var logLevel: String?
 
-  @Option(name: [.customLong("reset-optimizer"), .customLong("ro", withSingleDash: true)], help: "Reset the optimizer after each averaging: 1 or 0 (overrides [NODE] reset_optimizer).")
+  @Option(
+    name: [.customLong("reset-optimizer"), .customLong("ro", withSingleDash: true)],
+    help: "Reset the optimizer after each averaging: 1 or 0 (overrides [NODE] reset_optimizer).")
   var resetOptimizer: Int?
 
   @Option(help: "A tag the launcher uses to find and stop this run's processes; otherwise ignored.")

@@ -100,7 +100,8 @@ final class RunConfigurationTests: XCTestCase {
   }
 
   func testPackageAloneResolvesToClassName() {
-    XCTAssertEqual(ClassReference(package: "decentralizepy.sharing.PartialModel", className: nil)?.className, "PartialModel")
+    XCTAssertEqual(
+      ClassReference(package: "decentralizepy.sharing.PartialModel", className: nil)?.className, "PartialModel")
     XCTAssertNil(ClassReference(package: nil, className: nil))
   }
 
@@ -108,7 +109,8 @@ final class RunConfigurationTests: XCTestCase {
     func load(_ text: String) throws -> RunConfiguration {
       try RunConfiguration(document: INIDocument.parse(text, path: "c.ini"))
     }
-    let base = "[DATASET]\ndataset_class = MNIST\nmodel_class = LogisticRegression\n[OPTIMIZER_PARAMS]\nlr = 0.1\n[TRAIN_PARAMS]\n"
+    let base =
+      "[DATASET]\ndataset_class = MNIST\nmodel_class = LogisticRegression\n[OPTIMIZER_PARAMS]\nlr = 0.1\n[TRAIN_PARAMS]\n"
     XCTAssertEqual(try load(base).train.batchSize, 16)
     XCTAssertThrowsError(try load(base + "batch_size = sixteen")) { error in
       XCTAssertEqual("\(error)", "c.ini:7: [TRAIN_PARAMS] batch_size: expected a whole number, got 'sixteen'")

@@ -12,7 +12,10 @@ final class PartitionTests: XCTestCase {
   }
 
   func testPartitionsAreDisjointDeterministicAndSeeded() throws {
-    for scheme in [PartitionScheme.iid, .shards(perNode: 2), .dirichlet(alpha: 0.5), .classesPerNode(2), .sizes([0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])] {
+    for scheme in [
+      PartitionScheme.iid, .shards(perNode: 2), .dirichlet(alpha: 0.5), .classesPerNode(2),
+      .sizes([0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]),
+    ] {
       let p = try parts(scheme)
       let all = p.flatMap { $0 }
       XCTAssertEqual(Set(all).count, all.count, "\(scheme) overlaps")
@@ -46,12 +49,15 @@ final class PartitionTests: XCTestCase {
 
   func testBadSchemesAreClearErrors() {
     XCTAssertThrowsError(try parts(.sizes([0.5, 0.5]))) { XCTAssertTrue("\($0)".contains("one per node")) }
-    XCTAssertThrowsError(try parts(.sizes([Double](repeating: 0.2, count: 8)))) { XCTAssertTrue("\($0)".contains("summing to 1")) }
+    XCTAssertThrowsError(try parts(.sizes([Double](repeating: 0.2, count: 8)))) {
+      XCTAssertTrue("\($0)".contains("summing to 1"))
+    }
     XCTAssertThrowsError(try parts(.iid, nodes: 5000)) { XCTAssertTrue("\($0)".contains("cannot split")) }
   }
 
   func testBatchIteratorCoversEachSampleOncePerEpochAndReshuffles() {
-    let source = DenseSource(features: (0..<50).map(Float.init), labels: (0..<50).map(Int32.init), inputShape: [1], classCount: 50)
+    let source = DenseSource(
+      features: (0..<50).map(Float.init), labels: (0..<50).map(Int32.init), inputShape: [1], classCount: 50)
     var it = BatchIterator(source: source, batchSize: 16, shuffle: true, rng: Xoshiro256(seed: 3))
     XCTAssertEqual(it.batchesPerEpoch, 4)
     var batch = Batch()
@@ -73,7 +79,8 @@ final class PartitionTests: XCTestCase {
     s.synthetic.samplesPerNode = 100
     let a = try DatasetRegistry.load(s, node: 2, nodes: 4)
     let b = try DatasetRegistry.load(s, node: 2, nodes: 4)
-    var ba = Batch(), bb = Batch()
+    var ba = Batch()
+    var bb = Batch()
     a.train.fill(&ba, indices: [0, 1, 2][...])
     b.train.fill(&bb, indices: [0, 1, 2][...])
     XCTAssertEqual(ba.inputs, bb.inputs)
@@ -91,7 +98,9 @@ final class CorruptInputTests: XCTestCase {
 
   override func setUp() { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
 
-  func write(_ name: String, _ bytes: [UInt8]) { _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(bytes)) }
+  func write(_ name: String, _ bytes: [UInt8]) {
+    _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(bytes))
+  }
 
   func idxImages(count: Int) -> [UInt8] {
     var b: [UInt8] = [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 28, 0, 0, 0, 28]
@@ -130,7 +139,9 @@ final class CorruptInputTests: XCTestCase {
   }
 
   func testTruncatedGzipIsRejected() throws {
-    guard let mnist = DataLocator.resolve("mnist") else { throw XCTSkip("MNIST not found; run scripts/download_datasets.sh") }
+    guard let mnist = DataLocator.resolve("mnist") else {
+      throw XCTSkip("MNIST not found; run scripts/download_datasets.sh")
+    }
     let data = try Data(contentsOf: URL(fileURLWithPath: mnist + "/t10k-labels-idx1-ubyte.gz"))
     XCTAssertThrowsError(try Gzip.decompress(data.prefix(data.count / 2), path: "half.gz")) {
       XCTAssertTrue("\($0)".contains("half.gz"))
@@ -144,8 +155,12 @@ final class CorruptInputTests: XCTestCase {
 
   func testBadMovieLensRowNamesTheLine() {
     write("ratings.csv", Array("userId,movieId,rating,timestamp\r\n1,2,4.0,5\r\n1,x,3,4\r\n".utf8))
-    XCTAssertThrowsError(try MovieLensReader.read(dir + "/ratings.csv")) { XCTAssertTrue("\($0)".contains("ratings.csv:3: bad rating row"), "\($0)") }
+    XCTAssertThrowsError(try MovieLensReader.read(dir + "/ratings.csv")) {
+      XCTAssertTrue("\($0)".contains("ratings.csv:3: bad rating row"), "\($0)")
+    }
     write("ratings.csv", Array("user,item\n".utf8))
-    XCTAssertThrowsError(try MovieLensReader.read(dir + "/ratings.csv")) { XCTAssertTrue("\($0)".contains("expected the header")) }
+    XCTAssertThrowsError(try MovieLensReader.read(dir + "/ratings.csv")) {
+      XCTAssertTrue("\($0)".contains("expected the header"))
+    }
   }
 }

@@ -53,7 +53,8 @@ final class RealDataTests: XCTestCase {
     XCTAssertEqual(r.userCount, 610)
     XCTAssertEqual(r.itemCount, 9724)
     let s = DatasetSettings(name: "MovieLens", trainDir: dir, seed: 90)
-    var train = 0, test = 0
+    var train = 0
+    var test = 0
     for node in 0..<16 {
       let shard = try DatasetRegistry.load(s, node: node, nodes: 16)
       train += shard.train.count
@@ -63,13 +64,17 @@ final class RealDataTests: XCTestCase {
     }
     XCTAssertEqual(train + test, 100836, "every rating lands in exactly one node's train or test")
     XCTAssertEqual(Double(train) / 100836, 0.7, accuracy: 0.01)
-    XCTAssertThrowsError(try DatasetRegistry.load(s, node: 0, nodes: 611)) { XCTAssertTrue("\($0)".contains("610 users")) }
+    XCTAssertThrowsError(try DatasetRegistry.load(s, node: 0, nodes: 611)) {
+      XCTAssertTrue("\($0)".contains("610 users"))
+    }
   }
 }
 
 final class MovieLensCacheTests: XCTestCase {
   func testCacheRoundTripsAndRejectsDamage() throws {
-    guard let dir = DataLocator.resolve("movielens/ml-latest-small") else { throw XCTSkip("MovieLens not found; run scripts/download_datasets.sh") }
+    guard let dir = DataLocator.resolve("movielens/ml-latest-small") else {
+      throw XCTSkip("MovieLens not found; run scripts/download_datasets.sh")
+    }
     let cache = NSTemporaryDirectory() + "peerd-ml-cache-\(UUID().uuidString)"
     let parsed = try MovieLensReader.read(dir + "/ratings.csv")
     let first = try MovieLensReader.read(dir + "/ratings.csv", cacheDirectory: cache)  // writes the cache

@@ -17,7 +17,9 @@ struct ClusterHarness {
   static func binary(_ name: String) throws -> String {
     var candidates: [String] = []
     if let dir = ProcessInfo.processInfo.environment["PEERD_BIN_DIR"] { candidates.append(dir) }
-    candidates += [root.appendingPathComponent(".build/release").path, root.appendingPathComponent(".build/debug").path]
+    candidates += [
+      root.appendingPathComponent(".build/release").path, root.appendingPathComponent(".build/debug").path,
+    ]
     for d in candidates where FileManager.default.isExecutableFile(atPath: d + "/" + name) { return d + "/" + name }
     throw XCTSkip("no \(name) binary built; run scripts/test.sh (it builds the release binaries first)")
   }
@@ -33,7 +35,10 @@ struct ClusterHarness {
     try cfg.write(toFile: dir + "/config.ini", atomically: true, encoding: .utf8)
     let graph = try ClusterHarness.run(
       try ClusterHarness.binary("peerctl"),
-      ["graph", "--type", degree == nodes - 1 ? "full" : "regular", "--nodes", "\(nodes)", "--degree", "\(degree)", "--seed", "3", "-o", dir + "/graph.txt"])
+      [
+        "graph", "--type", degree == nodes - 1 ? "full" : "regular", "--nodes", "\(nodes)", "--degree", "\(degree)",
+        "--seed", "3", "-o", dir + "/graph.txt",
+      ])
     XCTAssertEqual(graph.status, 0, graph.output)
   }
 
@@ -60,8 +65,11 @@ struct ClusterHarness {
     return try (0..<nodes).map { uid in
       let p = Process()
       p.executableURL = URL(fileURLWithPath: peerd)
-      p.arguments = ["--uid", "\(uid)", "--procs-per-machine", "\(nodes)", "--config", dir + "/config.ini",
-                     "--graph", dir + "/graph.txt", "--ip", dir + "/ip.json", "--log-dir", dir] + extra
+      p.arguments =
+        [
+          "--uid", "\(uid)", "--procs-per-machine", "\(nodes)", "--config", dir + "/config.ini",
+          "--graph", dir + "/graph.txt", "--ip", dir + "/ip.json", "--log-dir", dir,
+        ] + extra
       p.environment = env
       _ = FileManager.default.createFile(atPath: dir + "/\(uid).out", contents: nil)
       p.standardOutput = FileHandle(forWritingAtPath: dir + "/\(uid).out")
@@ -100,8 +108,10 @@ struct ClusterHarness {
 }
 
 /// A config for the harness; `@BASE_PORT@` is replaced with a free-ish port range.
-func testConfig(dataset: String, model: String, extraDataset: String = "", lr: Double = 0.1, rounds: Int = 10,
-                iterations: Int, testAfter: Int, peerTimeout: Double = 30, loss: String = "CrossEntropyLoss") -> String {
+func testConfig(
+  dataset: String, model: String, extraDataset: String = "", lr: Double = 0.1, rounds: Int = 10,
+  iterations: Int, testAfter: Int, peerTimeout: Double = 30, loss: String = "CrossEntropyLoss"
+) -> String {
   """
   [DATASET]
   dataset_class = \(dataset)

@@ -11,8 +11,9 @@ final class ClusterTests: XCTestCase {
     let rounds = 20
     let h = try ClusterHarness(
       nodes: 16, degree: 4,
-      config: testConfig(dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
-                         iterations: rounds, testAfter: 10))
+      config: testConfig(
+        dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
+        iterations: rounds, testAfter: 10))
     let status = h.wait(try h.start(), timeout: 300)
     XCTAssertEqual(status, [Int32](repeating: 0, count: 16), h.output(0))
     var accuracies: [Double] = []
@@ -35,13 +36,21 @@ final class ClusterTests: XCTestCase {
   static func mnistDir() -> String? {
     var roots: [String] = []
     if let env = ProcessInfo.processInfo.environment["PEERD_DATA"] { roots.append(env) }
-    roots += [ClusterHarness.root.appendingPathComponent("data").path, ClusterHarness.root.deletingLastPathComponent().appendingPathComponent("shared/data").path]
-    return roots.map { $0 + "/mnist" }.first { FileManager.default.fileExists(atPath: $0 + "/train-labels-idx1-ubyte.gz") || FileManager.default.fileExists(atPath: $0 + "/train-labels-idx1-ubyte") }
+    roots += [
+      ClusterHarness.root.appendingPathComponent("data").path,
+      ClusterHarness.root.deletingLastPathComponent().appendingPathComponent("shared/data").path,
+    ]
+    return roots.map { $0 + "/mnist" }.first {
+      FileManager.default.fileExists(atPath: $0 + "/train-labels-idx1-ubyte.gz")
+        || FileManager.default.fileExists(atPath: $0 + "/train-labels-idx1-ubyte")
+    }
   }
 
   func testSameSeedGivesBitIdenticalResultsFiles() throws {
     func run() throws -> [[String: Any]] {
-      let h = try ClusterHarness(nodes: 4, degree: 2, config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 12, testAfter: 4))
+      let h = try ClusterHarness(
+        nodes: 4, degree: 2,
+        config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 12, testAfter: 4))
       XCTAssertEqual(h.wait(try h.start(), timeout: 120), [0, 0, 0, 0])
       return try (0..<4).map { uid in
         var r = try h.results(uid)
@@ -49,7 +58,8 @@ final class ClusterTests: XCTestCase {
         return r
       }
     }
-    let a = try run(), b = try run()
+    let a = try run()
+    let b = try run()
     for uid in 0..<4 {
       XCTAssertEqual(a[uid] as NSDictionary, b[uid] as NSDictionary, "node \(uid) differs between runs")
       XCTAssertNotNil(a[uid]["test_acc"])
@@ -59,7 +69,8 @@ final class ClusterTests: XCTestCase {
   func testKilledNodeDoesNotHangItsNeighbours() throws {
     let h = try ClusterHarness(
       nodes: 4, degree: 3,
-      config: testConfig(dataset: "Synthetic", model: "LogisticRegression", rounds: 20, iterations: 300, testAfter: 100, peerTimeout: 2))
+      config: testConfig(
+        dataset: "Synthetic", model: "LogisticRegression", rounds: 20, iterations: 300, testAfter: 100, peerTimeout: 2))
     let processes = try h.start()
     // Let the cluster get going, then SIGKILL node 3.
     let deadline = Date(timeIntervalSinceNow: 60)
@@ -74,22 +85,37 @@ final class ClusterTests: XCTestCase {
 
   func testBadInputExitsTwoNamingTheProblem() throws {
     let peerd = try ClusterHarness.binary("peerd")
-    let h = try ClusterHarness(nodes: 2, degree: 1, config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 2, testAfter: 1))
+    let h = try ClusterHarness(
+      nodes: 2, degree: 1,
+      config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 2, testAfter: 1))
     func runPeerd(config: String) throws -> (Int32, String) {
-      try config.replacingOccurrences(of: "@BASE_PORT@", with: String(h.basePort)).write(toFile: h.dir + "/bad.ini", atomically: true, encoding: .utf8)
-      return try ClusterHarness.run(peerd, ["--uid", "0", "--config", h.dir + "/bad.ini", "--graph", h.dir + "/graph.txt", "--ip", h.dir + "/ip.json", "--log-dir", h.dir])
+      try config.replacingOccurrences(of: "@BASE_PORT@", with: String(h.basePort)).write(
+        toFile: h.dir + "/bad.ini", atomically: true, encoding: .utf8)
+      return try ClusterHarness.run(
+        peerd,
+        [
+          "--uid", "0", "--config", h.dir + "/bad.ini", "--graph", h.dir + "/graph.txt", "--ip", h.dir + "/ip.json",
+          "--log-dir", h.dir,
+        ])
     }
-    var (status, out) = try runPeerd(config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 2, testAfter: 1).replacingOccurrences(of: "batch_size = 16", with: "batch_size = lots"))
+    var (status, out) = try runPeerd(
+      config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 2, testAfter: 1)
+        .replacingOccurrences(of: "batch_size = 16", with: "batch_size = lots"))
     XCTAssertEqual(status, 2)
     XCTAssertTrue(out.contains("bad.ini:11: [TRAIN_PARAMS] batch_size: expected a whole number, got 'lots'"), out)
-    (status, out) = try runPeerd(config: testConfig(dataset: "Synthetic", model: "ResNet9000", iterations: 2, testAfter: 1))
+    (status, out) = try runPeerd(
+      config: testConfig(dataset: "Synthetic", model: "ResNet9000", iterations: 2, testAfter: 1))
     XCTAssertEqual(status, 2)
     XCTAssertTrue(out.contains("supported: LogisticRegression"), out)
-    (status, out) = try runPeerd(config: testConfig(dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = /nonexistent", iterations: 2, testAfter: 1))
+    (status, out) = try runPeerd(
+      config: testConfig(
+        dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = /nonexistent", iterations: 2,
+        testAfter: 1))
     XCTAssertEqual(status, 2)
     XCTAssertTrue(out.contains("scripts/download_datasets.sh"), out)
     try "3\n0 1\n1 7\n".write(toFile: h.dir + "/graph.txt", atomically: true, encoding: .utf8)
-    (status, out) = try runPeerd(config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 2, testAfter: 1))
+    (status, out) = try runPeerd(
+      config: testConfig(dataset: "Synthetic", model: "LogisticRegression", iterations: 2, testAfter: 1))
     XCTAssertEqual(status, 2)
     XCTAssertTrue(out.contains("graph.txt:3: node 7 out of range"), out)
   }

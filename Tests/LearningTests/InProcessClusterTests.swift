@@ -34,8 +34,10 @@ final class InProcessClusterTests: XCTestCase {
   }
 
   /// Runs `graph.nodeCount` nodes to completion; `kill` (uid, after seconds) crashes one.
-  func runCluster(graph: Graph, iterations: Int, peerTimeout: Double = 20, kill: (Int, Double)? = nil,
-                  inject: (([UInt8]) -> [UInt8])? = nil) throws -> (Outcome, String) {
+  func runCluster(
+    graph: Graph, iterations: Int, peerTimeout: Double = 20, kill: (Int, Double)? = nil,
+    inject: (([UInt8]) -> [UInt8])? = nil
+  ) throws -> (Outcome, String) {
     let dir = NSTemporaryDirectory() + "peerd-inproc-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let network = InProcessNetwork()
@@ -50,7 +52,8 @@ final class InProcessClusterTests: XCTestCase {
         let transport = network.transport(uid: uid)
         do {
           let parts = try NodeFactory.prepare(p)
-          let node = NodeFactory.makeNode(p, parts: parts, transport: transport, log: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+          let node = NodeFactory.makeNode(
+            p, parts: parts, transport: transport, log: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
           try node.run()
           let tally = node.evaluator.test(node.model)
           outcome.lock.lock()

@@ -16,7 +16,10 @@ final class GradientTests: XCTestCase {
   }
 
   /// Checks `samples` random coordinates (plus the first and last) of the gradient.
-  func checkGradients(_ model: any Model, _ batch: Batch, samples: Int = 60, eps: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line) {
+  func checkGradients(
+    _ model: any Model, _ batch: Batch, samples: Int = 60, eps: Float = 1e-2, file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
     _ = model.computeGradients(batch)
     let analytic = model.gradients.array
     var rng = Xoshiro256(seed: 99)
@@ -32,7 +35,9 @@ final class GradientTests: XCTestCase {
       model.parameters[i] = saved
       let numeric = (up - down) / Double(2 * eps)
       let a = Double(analytic[i])
-      if abs(numeric - a) > 2e-3 + 0.05 * max(abs(numeric), abs(a)) { bad.append("p[\(i)] analytic \(a) numeric \(numeric)") }
+      if abs(numeric - a) > 2e-3 + 0.05 * max(abs(numeric), abs(a)) {
+        bad.append("p[\(i)] analytic \(a) numeric \(numeric)")
+      }
     }
     // Max-pool and ReLU kinks may spoil an occasional coordinate; a wrong gradient spoils many.
     XCTAssertLessThanOrEqual(bad.count, coords.count / 20, "\(model.name): \(bad.prefix(5))", file: file, line: line)
@@ -40,13 +45,15 @@ final class GradientTests: XCTestCase {
 
   func testLinearAndSoftmaxCrossEntropy() throws {
     var rng = Xoshiro256(seed: 1)
-    let model = try ModelRegistry.make(ModelSettings(name: "LogisticRegression", inputShape: [12], classes: 5), rng: &rng)
+    let model = try ModelRegistry.make(
+      ModelSettings(name: "LogisticRegression", inputShape: [12], classes: 5), rng: &rng)
     checkGradients(model, classificationBatch(count: 7, shape: [12], classes: 5, seed: 2), eps: 1e-3)
   }
 
   func testMLPWithReLU() throws {
     var rng = Xoshiro256(seed: 3)
-    let model = try ModelRegistry.make(ModelSettings(name: "MLP", inputShape: [10], classes: 4, hiddenSizes: [8, 6]), rng: &rng)
+    let model = try ModelRegistry.make(
+      ModelSettings(name: "MLP", inputShape: [10], classes: 4, hiddenSizes: [8, 6]), rng: &rng)
     checkGradients(model, classificationBatch(count: 5, shape: [10], classes: 4, seed: 4), eps: 1e-3)
   }
 
@@ -56,13 +63,16 @@ final class GradientTests: XCTestCase {
       Conv2d(2, 3, kernel: 3, stride: 1, padding: 1), ReLU(), MaxPool2d(2),
       Conv2d(3, 4, kernel: 3, stride: 2, padding: 1), ReLU(), Linear(4 * 2 * 2, 3),
     ]
-    let model = try Sequential(name: "conv-test", inputShape: [2, 8, 8], layers: layers, loss: .crossEntropy, rng: &rng)
-    checkGradients(model, classificationBatch(count: 3, shape: [2, 8, 8], classes: 3, seed: 6), samples: 120, eps: 1e-3)
+    let model = try Sequential(
+      name: "conv-test", inputShape: [2, 8, 8], layers: layers, loss: .crossEntropy, rng: &rng)
+    checkGradients(
+      model, classificationBatch(count: 3, shape: [2, 8, 8], classes: 3, seed: 6), samples: 120, eps: 1e-3)
   }
 
   func testMeanSquaredErrorHead() throws {
     var rng = Xoshiro256(seed: 7)
-    let model = try Sequential(name: "regression", inputShape: [6], layers: [Linear(6, 1)], loss: .meanSquaredError, rng: &rng)
+    let model = try Sequential(
+      name: "regression", inputShape: [6], layers: [Linear(6, 1)], loss: .meanSquaredError, rng: &rng)
     var b = classificationBatch(count: 4, shape: [6], classes: 2, seed: 8)
     b.targets = [0.5, -1, 2, 0]
     checkGradients(model, b, eps: 1e-3)
@@ -131,7 +141,8 @@ final class ConvChunkingTests: XCTestCase {
     var rng = Xoshiro256(seed: 12)
     let model = try Sequential(
       name: "chunk", inputShape: [1, 6, 6],
-      layers: [Conv2d(1, 3, kernel: 3, padding: 1), ReLU(), MaxPool2d(2), Linear(27, 4)], loss: .crossEntropy, rng: &rng)
+      layers: [Conv2d(1, 3, kernel: 3, padding: 1), ReLU(), MaxPool2d(2), Linear(27, 4)], loss: .crossEntropy, rng: &rng
+    )
     var all = Batch()
     all.count = 21
     all.inputShape = [1, 6, 6]

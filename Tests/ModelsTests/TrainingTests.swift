@@ -21,14 +21,19 @@ final class TrainingTests: XCTestCase {
     return b
   }
 
-  func train(_ name: String, optimizer: String, seed: UInt64 = 1, steps: Int = 300) throws -> (any Model, first: Float, last: Float) {
+  func train(_ name: String, optimizer: String, seed: UInt64 = 1, steps: Int = 300) throws -> (
+    any Model, first: Float, last: Float
+  ) {
     var rng = Xoshiro256(seed: seed)
-    let model = try ModelRegistry.make(ModelSettings(name: name, inputShape: [8], classes: 4, hiddenSizes: [16]), rng: &rng)
+    let model = try ModelRegistry.make(
+      ModelSettings(name: name, inputShape: [8], classes: 4, hiddenSizes: [16]), rng: &rng)
     let opt = try OptimizerRegistry.make(
-      OptimizerSettings(name: optimizer, learningRate: optimizer == "Adam" ? 0.01 : 0.1, momentum: optimizer == "SGD" ? 0.5 : 0),
+      OptimizerSettings(
+        name: optimizer, learningRate: optimizer == "Adam" ? 0.01 : 0.1, momentum: optimizer == "SGD" ? 0.5 : 0),
       parameterCount: model.parameterCount)
     let data = blobs(640, seed: 5)
-    var first: Float = 0, last: Float = 0
+    var first: Float = 0
+    var last: Float = 0
     for step in 0..<steps {
       let start = (step * 16) % 640
       var batch = Batch()

@@ -6,7 +6,9 @@ final class BLASTests: XCTestCase {
   /// sgemm against a naive triple loop for every transpose combination.
   func testGemmMatchesNaiveLoopForAllTransposes() {
     var rng = Xoshiro256(seed: 1)
-    let m = 5, n = 7, k = 3
+    let m = 5
+    let n = 7
+    let k = 3
     let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
     let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
     for ta in [BLAS.Transpose.none, .transpose] {
@@ -52,20 +54,24 @@ final class Im2colTests: XCTestCase {
   func testIm2colConvolutionMatchesDirect() {
     var rng = Xoshiro256(seed: 7)
     for (stride, padding) in [(1, 0), (1, 2), (2, 1), (3, 0)] {
-      let g = ConvGeometry(channels: 2, height: 7, width: 6, kernelHeight: 3, kernelWidth: 3, stride: stride, padding: padding)
+      let g = ConvGeometry(
+        channels: 2, height: 7, width: 6, kernelHeight: 3, kernelWidth: 3, stride: stride, padding: padding)
       let input = (0..<(2 * 7 * 6)).map { _ in rng.uniform(-1, 1) }
       let kernel = (0..<(g.columnRows)).map { _ in rng.uniform(-1, 1) }
       var cols = [Float](repeating: .nan, count: g.columnRows * g.columnCols)
       Im2col.im2col(g, input: input, columns: &cols)
       var out = [Float](repeating: 0, count: g.columnCols)
-      BLAS.gemm(.none, .none, m: 1, n: g.columnCols, k: g.columnRows, a: kernel, lda: g.columnRows, b: cols, ldb: g.columnCols, c: &out, ldc: g.columnCols)
+      BLAS.gemm(
+        .none, .none, m: 1, n: g.columnCols, k: g.columnRows, a: kernel, lda: g.columnRows, b: cols, ldb: g.columnCols,
+        c: &out, ldc: g.columnCols)
       for oy in 0..<g.outputHeight {
         for ox in 0..<g.outputWidth {
           var s: Float = 0
           for c in 0..<2 {
             for ky in 0..<3 {
               for kx in 0..<3 {
-                let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                let iy = oy * stride - padding + ky
+                let ix = ox * stride - padding + kx
                 if iy >= 0 && iy < 7 && ix >= 0 && ix < 6 {
                   s += input[c * 42 + iy * 6 + ix] * kernel[c * 9 + ky * 3 + kx]
                 }

@@ -32,7 +32,8 @@ final class ShareCodecTests: XCTestCase {
     func decode(_ bytes: [UInt8], _ enc: UInt8, _ n: Int, params: Int = 3, declared: Int = 3) -> ShareDecodingError? {
       do {
         _ = try bytes.withUnsafeBytes {
-          try ShareCodec.decode(encoding: enc, payload: $0, elements: n, parameterCount: params, declaredParameterCount: declared)
+          try ShareCodec.decode(
+            encoding: enc, payload: $0, elements: n, parameterCount: params, declaredParameterCount: declared)
         }
         return nil
       } catch { return error as? ShareDecodingError }

@@ -44,8 +44,10 @@ final class GeneratorTests: XCTestCase {
       var again = Xoshiro256(seed: 1)
       XCTAssertEqual(try Graph.regular(nodes: n, degree: d, rng: &again), g)
     }
-    var a = Xoshiro256(seed: 1), b = Xoshiro256(seed: 2)
-    XCTAssertNotEqual(try Graph.regular(nodes: 16, degree: 4, rng: &a), try Graph.regular(nodes: 16, degree: 4, rng: &b))
+    var a = Xoshiro256(seed: 1)
+    var b = Xoshiro256(seed: 2)
+    XCTAssertNotEqual(
+      try Graph.regular(nodes: 16, degree: 4, rng: &a), try Graph.regular(nodes: 16, degree: 4, rng: &b))
     var r = Xoshiro256(seed: 3)
     XCTAssertThrowsError(try Graph.regular(nodes: 5, degree: 3, rng: &r))
   }
@@ -105,7 +107,8 @@ final class AddressBookTests: XCTestCase {
   }
 
   func testUidsPortsAndEndpoints() throws {
-    let book = try AddressBook(jsonPath: write(#"{"0": "10.0.0.1", "1": "host-b"}"#), procsPerMachine: 48, basePort: 20000)
+    let book = try AddressBook(
+      jsonPath: write(#"{"0": "10.0.0.1", "1": "host-b"}"#), procsPerMachine: 48, basePort: 20000)
     XCTAssertEqual(book.totalNodes, 96)
     XCTAssertEqual(book.uid(machine: 1, rank: 2), 50)
     XCTAssertTrue(book.location(of: 50) == (1, 2))

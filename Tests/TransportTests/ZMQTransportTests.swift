@@ -12,7 +12,10 @@ final class ZMQTransportTests: XCTestCase {
   func testMessagesArriveWithSenderIdentity() throws {
     let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
     let b = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*")
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     XCTAssertTrue(a.boundEndpoint.hasPrefix("tcp://127.0.0.1:"))
     try a.connect(to: 2, endpoint: b.boundEndpoint)
     try b.connect(to: 1, endpoint: a.boundEndpoint)
@@ -60,7 +63,8 @@ final class ZMQTransportTests: XCTestCase {
   func testRestartedPeerWithSameIdentityIsHeardAgain() throws {
     let server = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
     defer { server.close() }
-    var client: ZMQTransport? = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*", closeLingerMilliseconds: 100)
+    var client: ZMQTransport? = try ZMQTransport(
+      uid: 2, bindEndpoint: "tcp://127.0.0.1:*", closeLingerMilliseconds: 100)
     try client!.connect(to: 1, endpoint: server.boundEndpoint)
     XCTAssertTrue(client!.send([1], to: 1))
     XCTAssertEqual(receive(server)?.bytes, [1])
