@@ -64,7 +64,7 @@ public struct ShardSummary: Sendable {
 
 /// Maps `dataset_class` names to readers.
 public enum DatasetRegistry {
-  public static let names = ["MNIST", "FashionMNIST", "MovieLens", "Synthetic"]
+  public static let names = ["MNIST", "FashionMNIST", "CIFAR10", "Femnist", "Celeba", "MovieLens", "Synthetic"]
 
   public static func load(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
     guard node >= 0 && node < nodes else { throw DatasetError("node \(node) is outside 0..<\(nodes)") }
@@ -97,6 +97,40 @@ public enum DatasetRegistry {
         let (train, test) = SyntheticGenerator.leaf(syn, node: node, nodes: nodes, streams: streams)
         return try withValidation(train, test: test, s, meta)
       }
+    case "CIFAR10":
+      let trainDir = try directory(s.trainDir ?? "cifar-10-batches-bin", what: "CIFAR10 train_dir")
+      let testDir = try directory(s.testDir ?? s.trainDir ?? "cifar-10-batches-bin", what: "CIFAR10 test_dir")
+      let files = try CIFAR10Reader.trainFiles(trainDir)
+      let perFile = try CIFAR10Reader.trainLabels(files)
+      let labels = perFile.flatMap { $0 }
+      let parts = try Partitioner.partition(
+        labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
+      let train = try CIFAR10Reader.shard(files: files, perFile: perFile, indices: parts[node])
+      let meta = DatasetMetadata(
+        name: "CIFAR10", inputShape: [3, 32, 32], classCount: 10, totalTrainSamples: labels.count)
+      return try withValidation(train, test: try CIFAR10Reader.test(testDir), s, meta)
+    case "Femnist", "FEMNIST", "Celeba", "CelebA":
+      let femnist = s.name.lowercased() == "femnist"
+      let trainDir = try directory(
+        s.trainDir ?? (femnist ? "femnist/train" : "celeba/train"), what: "\(s.name) train_dir")
+      let testDir = try directory(s.testDir ?? (femnist ? "femnist/test" : "celeba/test"), what: "\(s.name) test_dir")
+      let kind: LEAFReader.Kind
+      if femnist {
+        kind = .femnist
+      } else {
+        kind = .celeba(imagesDir: try directory(s.imagesDir ?? "celeba/img_align_celeba", what: "Celeba images_dir"))
+      }
+      guard s.partition == .iid || s.partition == .byUser else {
+        throw DatasetError("\(s.name) is split by LEAF user; partition_niid and sizes do not apply")
+      }
+      let loaded = try LEAFReader.load(
+        trainDir: trainDir, testDir: testDir, kind: kind, classes: femnist ? 62 : 2, node: node, nodes: nodes,
+        streams: streams)
+      var meta = DatasetMetadata(
+        name: femnist ? "Femnist" : "Celeba", inputShape: femnist ? [1, 28, 28] : [3, 84, 84],
+        classCount: femnist ? 62 : 2, totalTrainSamples: loaded.total)
+      meta.users = loaded.users
+      return try withValidation(loaded.train, test: loaded.test, s, meta)
     case "MovieLens":
       let dir = try directory(s.trainDir ?? "movielens/ml-latest-small", what: "MovieLens train_dir")
       let ratings = try MovieLensReader.read(

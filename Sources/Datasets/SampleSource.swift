@@ -21,7 +21,7 @@ public struct DatasetMetadata: Sendable {
   /// MovieLens: users and items in the dense index space shared by all nodes.
   public var users: Int = 0
   public var items: Int = 0
-  /// Training samples over all nodes.
+  /// Training samples over all nodes (LEAF datasets: this node's, as only its users are read).
   public var totalTrainSamples: Int
 }
 

@@ -1,0 +1,156 @@
+import Foundation
+import Numerics
+
+/// LEAF's JSON format (FEMNIST, CelebA): each `.json` file of a folder holds
+/// `{"users": [...], "num_samples": [...], "user_data": {user: {"x": [...], "y": [...]}}}`.
+///
+/// Users are the unit of data ownership: the users of all training files (files in name order,
+/// users in file order) are shuffled with the dataset seed and dealt round-robin to nodes, so
+/// every node computes the same assignment. A node keeps only its own users' samples. The global
+/// test set is every user's test data. Every field is validated: types, counts against
+/// `num_samples`, sample sizes, value ranges.
+enum LEAFReader {
+  enum Kind {
+    /// 28×28 floats in [0, 1] per sample, labels 0…61.
+    case femnist
+    /// Image file names under `imagesDir`, labels 0…1; decoded and resized to 84×84 RGB.
+    case celeba(imagesDir: String)
+  }
+
+  struct UserSamples {
+    var user: String
+    var x: [Any]
+    var y: [Int32]
+  }
+
+  static func files(_ dir: String) throws -> [String] {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+      throw DatasetError.missing("LEAF folder", path: dir)
+    }
+    let json = names.filter { $0.hasSuffix(".json") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
+    guard !json.isEmpty else { throw DatasetError.missing("LEAF .json files", path: dir) }
+    return json
+  }
+
+  /// Users of a file with their samples, validated; `keep` filters users before their samples are checked.
+  static func read(_ path: String, classes: Int, kind: Kind, keep: (String) -> Bool) throws -> [UserSamples] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DatasetError.missing("LEAF file", path: path)
+    }
+    let root: Any
+    do { root = try JSONSerialization.jsonObject(with: data) } catch {
+      throw DatasetError("\(path): not valid JSON (truncated?)")
+    }
+    guard let object = root as? [String: Any], let users = object["users"] as? [String],
+      let counts = object["num_samples"] as? [Int], let userData = object["user_data"] as? [String: Any]
+    else {
+      throw DatasetError("\(path): expected LEAF JSON with 'users' (strings), 'num_samples' (integers) and 'user_data'")
+    }
+    guard users.count == counts.count else {
+      throw DatasetError("\(path): \(users.count) users but \(counts.count) num_samples entries")
+    }
+    var out: [UserSamples] = []
+    for (user, count) in zip(users, counts) where keep(user) {
+      guard let entry = userData[user] as? [String: Any], let x = entry["x"] as? [Any], let yRaw = entry["y"] as? [Any]
+      else {
+        throw DatasetError("\(path): user '\(user)' has no user_data with 'x' and 'y' lists")
+      }
+      guard x.count == count, yRaw.count == count else {
+        throw DatasetError("\(path): user '\(user)' has \(x.count) x and \(yRaw.count) y, num_samples says \(count)")
+      }
+      let y: [Int32] = try yRaw.enumerated().map { i, v in
+        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0, n.intValue < classes
+        else {
+          throw DatasetError("\(path): user '\(user)' sample \(i) has label \(v); expected 0…\(classes - 1)")
+        }
+        return Int32(n.intValue)
+      }
+      out.append(UserSamples(user: user, x: x, y: y))
+    }
+    return out
+  }
+
+  /// All users of the training files, in the deterministic order used for dealing.
+  static func users(_ files: [String]) throws -> [String] {
+    var all: [String] = []
+    for path in files {
+      guard let data = FileManager.default.contents(atPath: path),
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        let users = object["users"] as? [String]
+      else { throw DatasetError("\(path): expected LEAF JSON with a 'users' list (truncated?)") }
+      all += users
+    }
+    return all
+  }
+
+  /// Converts samples to a source: FEMNIST → floats, CelebA → decoded UInt8 images.
+  static func source(_ samples: [UserSamples], kind: Kind, path: String) throws -> any SampleSource {
+    let labels = samples.flatMap(\.y)
+    switch kind {
+    case .femnist:
+      var features: [Float] = []
+      features.reserveCapacity(labels.count * 784)
+      for s in samples {
+        for (i, item) in s.x.enumerated() {
+          guard let pixels = item as? [Any], pixels.count == 784 else {
+            throw DatasetError("\(path): user '\(s.user)' sample \(i) is not 784 pixel values")
+          }
+          for p in pixels {
+            guard let v = (p as? NSNumber)?.floatValue, v.isFinite, v >= 0, v <= 1 else {
+              throw DatasetError("\(path): user '\(s.user)' sample \(i) has pixel \(p); expected a number in [0, 1]")
+            }
+            features.append(v)
+          }
+        }
+      }
+      return DenseSource(features: features, labels: labels, inputShape: [1, 28, 28], classCount: 62)
+    case .celeba(let imagesDir):
+      var pixels: [UInt8] = []
+      pixels.reserveCapacity(labels.count * 3 * 84 * 84)
+      for s in samples {
+        for (i, item) in s.x.enumerated() {
+          guard let name = item as? String, !name.contains("..") else {
+            throw DatasetError("\(path): user '\(s.user)' sample \(i) is not an image file name")
+          }
+          let file = (imagesDir as NSString).appendingPathComponent(name)
+          guard let data = FileManager.default.contents(atPath: file) else {
+            throw DatasetError.missing("CelebA image", path: file)
+          }
+          pixels += try JPEG.decodeRGB([UInt8](data), size: 84, path: file)
+        }
+      }
+      return ByteImageSource(
+        mapped: nil, owned: pixels, recordStride: 3 * 84 * 84, labels: labels, shape: [3, 84, 84], classCount: 2,
+        mean: [0, 0, 0], std: [1, 1, 1])
+    }
+  }
+
+  /// Node `node`'s training users' samples and the global test set.
+  static func load(
+    trainDir: String, testDir: String, kind: Kind, classes: Int, node: Int, nodes: Int, streams: RandomStreams
+  )
+    throws -> (train: any SampleSource, test: any SampleSource, users: Int, total: Int)
+  {
+    let trainFiles = try files(trainDir)
+    var order = try users(trainFiles)
+    guard nodes <= order.count else {
+      throw DatasetError("\(trainDir): \(order.count) LEAF users cannot give each of \(nodes) nodes at least one")
+    }
+    var rng = streams.stream(.dataSplit)
+    rng.shuffle(&order)
+    let mine = Set(order.enumerated().filter { $0.offset % nodes == node }.map(\.element))
+    var trainSamples: [UserSamples] = []
+    var total = 0
+    for f in trainFiles {
+      let samples = try read(f, classes: classes, kind: kind, keep: { mine.contains($0) })
+      trainSamples += samples
+      total += samples.reduce(0) { $0 + $1.y.count }
+    }
+    var testSamples: [UserSamples] = []
+    for f in try files(testDir) { testSamples += try read(f, classes: classes, kind: kind, keep: { _ in true }) }
+    return (
+      try source(trainSamples, kind: kind, path: trainDir), try source(testSamples, kind: kind, path: testDir),
+      order.count, total
+    )
+  }
+}
