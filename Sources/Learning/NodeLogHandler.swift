@@ -11,7 +11,7 @@ public struct NodeLogHandler: LogHandler {
     let handle: FileHandle?
     init(path: String?) {
       if let path {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         handle = FileHandle(forWritingAtPath: path)
         handle?.seekToEndOfFile()
       } else {
