@@ -9,16 +9,21 @@ import Numerics
 public final class Evaluator {
   let testSource: any SampleSource
   let trainSource: any SampleSource
+  /// Held-out samples (`validation_size`), evaluated alongside the test set when present.
+  public let validationSource: (any SampleSource)?
   let batchSize: Int
   private var batch = Batch()
 
-  public init(test: any SampleSource, train: any SampleSource, batchSize: Int) {
+  public init(test: any SampleSource, train: any SampleSource, validation: (any SampleSource)? = nil, batchSize: Int) {
     testSource = test
     trainSource = train
+    validationSource = validation
     self.batchSize = max(1, batchSize)
   }
 
   public func test(_ model: any Model) -> EvaluationTally { tally(model, over: testSource) }
+
+  public func validate(_ model: any Model) -> EvaluationTally? { validationSource.map { tally(model, over: $0) } }
 
   /// Mean loss over this node's training samples (decentralizepy's `train_loss`).
   public func trainLoss(_ model: any Model) -> Double { tally(model, over: trainSource).meanLoss }

@@ -44,7 +44,8 @@ public final class Node {
     trainer = LocalTrainer(
       data: data.train, batchSize: plan.batchSize, stepsPerRound: plan.localSteps, fullEpochs: plan.fullEpochs,
       shuffle: plan.shuffle, rng: streams.stream(.shuffle, index: UInt64(plan.uid)))
-    evaluator = Evaluator(test: data.test, train: data.train, batchSize: plan.evaluationBatchSize)
+    evaluator = Evaluator(
+      test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
     aggregator = Aggregator(parameterCount: model.parameterCount)
     link = PeerLink(uid: plan.uid, transport: transport, parameterCount: model.parameterCount, sharing: sharing)
     peers = PeerTable(neighbours: plan.neighbours)
@@ -188,6 +189,7 @@ public final class Node {
   func evaluate(round: Int) {
     let tally = evaluator.test(model)
     results.recordTest(round, tally)
+    if let validation = evaluator.validate(model) { results.recordValidation(round, validation) }
     log.info("round \(round): \(results.lastTestSummary ?? "")")
     results.flush(extra: finalExtras())
   }

@@ -55,6 +55,12 @@ public final class ResultsRecorder {
     series["train_batch_loss", default: [:]][round] = .double(loss)
   }
 
+  func recordValidation(_ round: Int, _ tally: EvaluationTally) {
+    series["validation_loss", default: [:]][round] = .double(tally.meanLoss)
+    series[isRegression ? "validation_rmse" : "validation_acc", default: [:]][round] =
+      .double(isRegression ? tally.rmse : 100 * tally.accuracy)
+  }
+
   func recordTest(_ round: Int, _ tally: EvaluationTally) {
     series["test_loss", default: [:]][round] = .double(tally.meanLoss)
     if isRegression {

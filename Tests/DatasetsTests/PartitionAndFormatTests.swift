@@ -164,3 +164,21 @@ final class CorruptInputTests: XCTestCase {
     }
   }
 }
+
+final class ValidationSplitTests: XCTestCase {
+  func testValidationComesFromTrainOrTest() throws {
+    var s = DatasetSettings(name: "Synthetic", seed: 2)
+    s.synthetic.samplesPerNode = 100
+    s.synthetic.testSamples = 200
+    s.validation = ValidationSplit(source: .train, fraction: 0.2)
+    let a = try DatasetRegistry.load(s, node: 0, nodes: 2)
+    XCTAssertEqual(a.train.count, 80)
+    XCTAssertEqual(a.validation?.count, 20)
+    XCTAssertEqual(a.test.count, 200)
+    s.validation = ValidationSplit(source: .test, fraction: 0.25)
+    let b = try DatasetRegistry.load(s, node: 0, nodes: 2)
+    XCTAssertEqual(b.train.count, 100)
+    XCTAssertEqual(b.validation?.count, 50)
+    XCTAssertEqual(b.test.count, 150)
+  }
+}
