@@ -35,6 +35,29 @@ public final class ByteImageSource: SampleSource {
   }
 
   public var count: Int { labels.count }
+
+  /// Raw byte `p` of sample `index` (tests, tools).
+  public func pixel(_ index: Int, _ p: Int) -> UInt8 {
+    let offset = base + index * recordStride + pixelOffset + p
+    return mapped.map { $0.bytes[offset] } ?? owned[offset]
+  }
+
+  /// A private copy of the samples at `indices`, read with pread from the mapped file, so a node
+  /// holding 1/96 of a training set touches only its own bytes. (Touching them through the map
+  /// would also pull the kernel's fault-around pages, about 64 KiB per sample, into the RSS.)
+  func shard(_ indices: [Int]) throws -> ByteImageSource {
+    let size = inputShape.reduce(1, *)
+    let pixels: [UInt8]
+    if let mapped {
+      pixels = try IDX.readRecords(
+        mapped.path, base: base + pixelOffset, stride: recordStride, length: size, count: count, indices: indices)
+    } else {
+      pixels = indices.flatMap { owned[($0 * recordStride + pixelOffset)..<($0 * recordStride + pixelOffset + size)] }
+    }
+    return ByteImageSource(
+      mapped: nil, owned: pixels, recordStride: size, labels: indices.map { labels[$0] },
+      shape: inputShape, classCount: classCount, mean: mean, std: std)
+  }
   public func label(at index: Int) -> Int32 { labels[index] }
 
   public func fill(_ batch: inout Batch, indices: ArraySlice<Int>) {

@@ -53,20 +53,19 @@ enum IDX {
     return cached
   }
 
-  /// Copies the pixels of `indices` (in that order) out of an images file with pread, so a node
-  /// holding 1/96 of the training set touches only its own bytes: a memory map would also pull in
-  /// the kernel's fault-around pages, about 64 KiB per sample, into the process's RSS.
-  static func readImages(_ images: Images, indices: [Int]) throws -> [UInt8] {
-    let size = images.rows * images.cols
-    var out = [UInt8](repeating: 0, count: indices.count * size)
-    let fd = open(images.file.path, O_RDONLY)
-    guard fd >= 0 else { throw DatasetError("\(images.file.path): cannot open") }
+  /// `length` bytes at `base + i·stride` for each i of `indices`, read with pread into one array.
+  static func readRecords(_ path: String, base: Int, stride: Int, length: Int, count: Int, indices: [Int]) throws
+    -> [UInt8]
+  {
+    var out = [UInt8](repeating: 0, count: indices.count * length)
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw DatasetError("\(path): cannot open") }
     defer { close(fd) }
     try out.withUnsafeMutableBytes { raw in
       for (k, i) in indices.enumerated() {
-        guard i >= 0 && i < images.count else { throw DatasetError("\(images.file.path): image \(i) out of range") }
-        let n = pread(fd, raw.baseAddress! + k * size, size, off_t(images.offset + i * size))
-        guard n == size else { throw DatasetError("\(images.file.path): short read at image \(i)") }
+        guard i >= 0 && i < count else { throw DatasetError("\(path): record \(i) out of range") }
+        let n = pread(fd, raw.baseAddress! + k * length, length, off_t(base + i * stride))
+        guard n == length else { throw DatasetError("\(path): short read at record \(i)") }
       }
     }
     return out
@@ -109,72 +108,17 @@ enum IDX {
   }
 }
 
-/// Images stored as UInt8 in a shared mapping, converted to Float per batch:
-/// x = (pixel/255 − mean)/std, decentralizepy's MNIST normalisation (mean 0.1307, std 0.3081).
-public final class ImageSource: SampleSource {
-  let images: IDX.Images
-  /// When set, the samples' pixels held privately (a node's shard); otherwise the mapped file.
-  let ownedPixels: [UInt8]?
-  let labels: [Int32]
-  public let inputShape: [Int]
-  public let classCount: Int
-  let mean: Float
-  let std: Float
-
-  init(images: IDX.Images, labels: [Int32], classCount: Int, mean: Float, std: Float, ownedPixels: [UInt8]? = nil) {
-    self.images = images
-    self.ownedPixels = ownedPixels
-    self.labels = labels
-    inputShape = [1, images.rows, images.cols]
-    self.classCount = classCount
-    self.mean = mean
-    self.std = std
-  }
-
-  public var count: Int { labels.count }
-  public func label(at index: Int) -> Int32 { labels[index] }
-
-  /// Raw pixel byte (tests).
-  public func pixel(_ index: Int, _ p: Int) -> UInt8 {
-    let size = images.rows * images.cols
-    if let ownedPixels { return ownedPixels[index * size + p] }
-    return images.file.bytes[images.offset + index * size + p]
-  }
-
-  /// A source holding privately only the samples at `indices` (read with pread).
-  func shard(_ indices: [Int]) throws -> ImageSource {
-    ImageSource(
-      images: images, labels: indices.map { labels[$0] }, classCount: classCount, mean: mean, std: std,
-      ownedPixels: try IDX.readImages(images, indices: indices))
-  }
-
-  public func fill(_ batch: inout Batch, indices: ArraySlice<Int>) {
-    batch.removeAll()
-    batch.inputShape = inputShape
-    batch.count = indices.count
-    let size = images.rows * images.cols
-    let scale = 1 / (255 * std)
-    let shift = -mean / std
-    func convert(_ bytes: UnsafeRawBufferPointer, offset: Int) {
-      for i in indices {
-        let base = offset + i * size
-        for p in 0..<size { batch.inputs.append(Float(bytes[base + p]) * scale + shift) }
-        batch.labels.append(labels[i])
-      }
-    }
-    if let ownedPixels {
-      ownedPixels.withUnsafeBytes { convert($0, offset: 0) }
-    } else {
-      convert(images.file.bytes, offset: images.offset)
-    }
-  }
-}
-
 enum MNISTReader {
+  /// decentralizepy's MNIST normalisation.
+  static let mean: [Float] = [0.1307]
+  static let std: [Float] = [0.3081]
+
+  /// The whole training and test sets, memory-mapped (the test set is used as is; the training
+  /// set is cut into shards with `shard`).
   static func load(trainDir: String, testDir: String, cacheDirectory: String) throws -> (
-    train: ImageSource, test: ImageSource
+    train: ByteImageSource, test: ByteImageSource
   ) {
-    func pair(_ dir: String, _ prefix: String) throws -> ImageSource {
+    func pair(_ dir: String, _ prefix: String) throws -> ByteImageSource {
       let images = try IDX.images(IDX.locate("\(prefix)-images-idx3-ubyte", in: dir), cacheDirectory: cacheDirectory)
       let labelPath = try IDX.locate("\(prefix)-labels-idx1-ubyte", in: dir)
       let labels = try IDX.labels(labelPath, cacheDirectory: cacheDirectory)
@@ -184,7 +128,9 @@ enum MNISTReader {
       if let bad = labels.firstIndex(where: { $0 < 0 || $0 > 9 }) {
         throw DatasetError("\(labelPath): label \(labels[bad]) at index \(bad) is not a digit class 0…9")
       }
-      return ImageSource(images: images, labels: labels, classCount: 10, mean: 0.1307, std: 0.3081)
+      return ByteImageSource(
+        mapped: images.file, base: images.offset, recordStride: images.rows * images.cols, labels: labels,
+        shape: [1, images.rows, images.cols], classCount: 10, mean: mean, std: std)
     }
     return (try pair(trainDir, "train"), try pair(testDir, "t10k"))
   }
