@@ -65,6 +65,9 @@ final class Conv2d: Layer {
     pytorchDefaultInit(b, count: outChannels, fanIn: fanIn, rng: &rng)
   }
 
+  /// The input and batch whose single chunk `columns` holds, so backward can skip re-unrolling.
+  private var unrolled: (input: UnsafePointer<Float>, batch: Int)?
+
   /// Unrolls samples `first..<first+n` side by side into `columns` (K × n·P).
   private func unroll(_ input: UnsafePointer<Float>, first: Int, n: Int) {
     let g = geometry
@@ -82,6 +85,7 @@ final class Conv2d: Layer {
     while first < batch {
       let n = min(Self.chunk, batch - first)
       unroll(input, first: first, n: n)
+      unrolled = batch <= Self.chunk ? (input, batch) : nil
       // outputs[OC × n·P] = b·1ᵀ + W·cols, then scattered to [sample][channel][P].
       BLAS.gemm(
         .none, .none, m: outChannels, n: n * p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: n * p, c: outputs.pointer,
@@ -110,7 +114,9 @@ final class Conv2d: Layer {
     var first = 0
     while first < batch {
       let n = min(Self.chunk, batch - first)
-      unroll(input, first: first, n: n)
+      if !(batch <= Self.chunk && unrolled?.input == input && unrolled?.batch == batch) {
+        unroll(input, first: first, n: n)
+      }
       for s in 0..<n {
         for c in 0..<outChannels {
           (outputGradients.pointer + c * n * p + s * p).update(from: dy + ((first + s) * outChannels + c) * p, count: p)

@@ -57,11 +57,12 @@ public enum Im2col {
             }
             let srcRow = plane + iy * g.width
             if g.stride == 1 {
-              // Contiguous fast path: only the edges can fall in the padding.
-              for ox in 0..<ow {
-                let ix = ox - g.padding + kx
-                dstRow[ox] = (ix >= 0 && ix < g.width) ? srcRow[ix] : 0
-              }
+              // Contiguous fast path: zero the padded edges, copy the middle in one go.
+              let shift = kx - g.padding
+              let lo = max(0, -shift), hi = min(ow, g.width - shift)
+              if lo > 0 { dstRow.update(repeating: 0, count: min(lo, ow)) }
+              if hi > lo { (dstRow + lo).update(from: srcRow + lo + shift, count: hi - lo) }
+              if hi < ow { (dstRow + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
             } else {
               for ox in 0..<ow {
                 let ix = ox * g.stride - g.padding + kx
@@ -94,9 +95,15 @@ public enum Im2col {
             if iy < 0 || iy >= g.height { continue }
             let srcRow = src + oy * ow
             let dstRow = plane + iy * g.width
-            for ox in 0..<ow {
-              let ix = ox * g.stride - g.padding + kx
-              if ix >= 0 && ix < g.width { dstRow[ix] += srcRow[ox] }
+            if g.stride == 1 {
+              let shift = kx - g.padding
+              let lo = max(0, -shift), hi = min(ow, g.width - shift)
+              if hi > lo { for ox in lo..<hi { dstRow[ox + shift] += srcRow[ox] } }
+            } else {
+              for ox in 0..<ow {
+                let ix = ox * g.stride - g.padding + kx
+                if ix >= 0 && ix < g.width { dstRow[ix] += srcRow[ox] }
+              }
             }
           }
           row += 1
