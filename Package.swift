@@ -34,6 +34,7 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib",
       providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
     .systemLibrary(
       name: "CTurboJPEG", path: "Sources/CTurboJPEG",
       providers: [.apt(["libturbojpeg0-dev"])]),
@@ -51,7 +52,7 @@ let package = Package(
     .target(
       name: "Learning",
       dependencies: [
-        "Numerics", "Models", "Datasets", "Topology", "Sharing", "Transport", "Config",
+        "Numerics", "Models", "Datasets", "Topology", "Sharing", "Transport", "Config", "CSystem",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings),

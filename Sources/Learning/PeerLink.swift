@@ -80,11 +80,13 @@ public final class PeerLink {
     header.parameterCount = UInt32(parameters.count)
     header.elementCount = UInt32(parameters.count)
     header.payloadLength = UInt64(dataBytes)
-    var bytes = [UInt8](repeating: 0, count: WireHeader.size + dataBytes)
-    bytes.withUnsafeMutableBytes { raw in
+    // Uninitialised capacity: every byte is written below, so no zero-fill pass over ~MBs.
+    let bytes = [UInt8](unsafeUninitializedCapacity: WireHeader.size + dataBytes) { buffer, count in
+      let raw = UnsafeMutableRawBufferPointer(buffer)
       WireCodec.writeHeader(header, into: raw)
       // The wire is little-endian, as is every platform peerd builds for (x86-64, arm64).
       (raw.baseAddress! + WireHeader.size).copyMemory(from: parameters.pointer, byteCount: dataBytes)
+      count = WireHeader.size + dataBytes
     }
     return EncodedModel(bytes: bytes, dataBytes: dataBytes, metadataBytes: WireHeader.size)
   }

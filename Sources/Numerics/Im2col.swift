@@ -59,7 +59,8 @@ public enum Im2col {
             if g.stride == 1 {
               // Contiguous fast path: zero the padded edges, copy the middle in one go.
               let shift = kx - g.padding
-              let lo = max(0, -shift), hi = min(ow, g.width - shift)
+              let lo = max(0, -shift)
+              let hi = min(ow, g.width - shift)
               if lo > 0 { dstRow.update(repeating: 0, count: min(lo, ow)) }
               if hi > lo { (dstRow + lo).update(from: srcRow + lo + shift, count: hi - lo) }
               if hi < ow { (dstRow + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
@@ -97,7 +98,8 @@ public enum Im2col {
             let dstRow = plane + iy * g.width
             if g.stride == 1 {
               let shift = kx - g.padding
-              let lo = max(0, -shift), hi = min(ow, g.width - shift)
+              let lo = max(0, -shift)
+              let hi = min(ow, g.width - shift)
               if hi > lo { for ox in lo..<hi { dstRow[ox + shift] += srcRow[ox] } }
             } else {
               for ox in 0..<ow {

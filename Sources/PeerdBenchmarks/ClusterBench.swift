@@ -24,6 +24,8 @@ struct ClusterBench: ParsableCommand {
   @Option(help: "Base TCP port.") var basePort: Int = 41000
 
   func run() throws {
+    // The floor's loopback measurement runs with the same allocator settings as peerd.
+    MemoryTuning.keepLargeBlocksInHeap()
     let binary = peerd ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/peerd"
     let dir = logDir ?? NSTemporaryDirectory() + "peerd-bench-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -74,8 +74,10 @@ public enum ShareCodec {
       guard elements == parameterCount, payload.count == elements * 4 else {
         throw .lengthMismatch(encoding: encoding, bytes: payload.count, elements: elements)
       }
-      var values = [Float](repeating: 0, count: elements)
-      values.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
+      var values = [Float](unsafeUninitializedCapacity: elements) { buffer, count in
+        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: payload)
+        count = elements
+      }
       if !isLittleEndian {
         for i in 0..<values.count { values[i] = Float(bitPattern: values[i].bitPattern.byteSwapped) }
       }

@@ -101,6 +101,7 @@ struct PeerdCommand: ParsableCommand {
   }
 
   func run() throws {
+    MemoryTuning.keepLargeBlocksInHeap()
     let request = NodeRequest(
       configPath: config, graphPath: graph, graphFormat: graphType, ipPath: ip, machineID: machineID, rank: rank,
       uid: uid, procsPerMachine: procsPerMachine, machines: machines, iterations: iterations, logDir: logDir,

@@ -14,7 +14,8 @@ final class SingleProcessMNISTTests: XCTestCase {
     // Node 0 of 6: a 10,000-image IID slice of the training set; the full 10,000-image test set.
     let shard = try DatasetRegistry.load(DatasetSettings(name: "MNIST", trainDir: dir, testDir: dir), node: 0, nodes: 6)
     var rng = RandomStreams(seed: 1).stream(.initialization)
-    let model = try ModelRegistry.make(ModelSettings(name: "LogisticRegression", inputShape: [1, 28, 28], classes: 10), rng: &rng)
+    let model = try ModelRegistry.make(
+      ModelSettings(name: "LogisticRegression", inputShape: [1, 28, 28], classes: 10), rng: &rng)
     let sgd = try OptimizerRegistry.make(OptimizerSettings(learningRate: 0.05), parameterCount: model.parameterCount)
     let evaluator = Evaluator(test: shard.test, train: shard.train, batchSize: 1000)
     let before = evaluator.test(model)
