@@ -12,11 +12,10 @@ struct PeerdCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "peerd",
     abstract: "Run one peerd node: train locally, exchange parameters with graph neighbours over ZeroMQ.",
-    discussion: """
-      The node's uid is --uid, or machine-id × procs-per-machine + rank. It binds a ROUTER on
-      base_port + uid of its machine's host (see docs/operations.md) and connects to its neighbours.
-      Results go to <log-dir>/<uid>_results.json, the log to <log-dir>/<uid>.log.
-      """)
+    discussion: "The node's uid is --uid, or machine-id × procs-per-machine + rank. It binds a ROUTER on "
+      + "base_port + uid and connects to its neighbours (docs/operations.md). Results go to "
+      + "<log-dir>/<uid>_results.json, the log to <log-dir>/<uid>.log. Exit codes: 0 done, 1 runtime fault, "
+      + "2 bad input (before any socket opens).")
 
   @Option(name: [.customLong("config"), .customLong("cf", withSingleDash: true)], help: "INI config file.")
   var config: String
