@@ -15,4 +15,18 @@ swift build -c release --product peerctl 2>&1 | grep -E "error|warning: [^']" ||
 export PEERD_BIN_DIR="$PWD/.build/release"
 echo "test.sh: building tests"
 swift build --build-tests 2>&1 | grep -E "error|warning: [^']" || true
-exec swift test --skip-build "$@"
+log=$(mktemp)
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# XCTest's summary, restated as a plain closing line (swift-testing prints "0 tests" after it).
+summary=$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -n 1)
+rm -f "$log"
+if [ -n "$summary" ]; then
+  total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
+  failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
+  skipped=$(grep -oE "[0-9]+ tests? skipped" <<<"$summary" | grep -oE "^[0-9]+" || echo 0)
+  echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+fi
+exit "$status"
