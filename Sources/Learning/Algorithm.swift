@@ -9,8 +9,10 @@ public protocol Algorithm: AnyObject {
   static var name: String { get }
 
   /// Called by the node whenever a valid model message arrives, from inside its waits (so never
-  /// concurrently with `runIteration`'s own code). Messages may be early or late.
-  func receive(_ message: ModelMessage, node: Node)
+  /// concurrently with `runIteration`'s own code). Messages may be early or late. Returns false
+  /// for a message the algorithm has no use for (a stale round): it does not count as a sign of
+  /// life, so a peer stuck in the past cannot keep this node waiting.
+  func receive(_ message: ModelMessage, node: Node) -> Bool
 
   /// Runs one round or step. Returns `false` once this node has finished.
   func runIteration(node: Node) throws -> Bool

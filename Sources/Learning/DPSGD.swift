@@ -17,12 +17,13 @@ public final class DPSGD: Algorithm {
 
   public init() {}
 
-  public func receive(_ message: ModelMessage, node: Node) {
+  public func receive(_ message: ModelMessage, node: Node) -> Bool {
     guard message.round > round || (message.round == round && !averaged) else {
       node.log.debug("dropping stale round \(message.round) model from \(message.sender) (now \(round))")
-      return
+      return false
     }
     inbox[message.round, default: [:]][message.sender] = message
+    return true
   }
 
   private var averaged = false

@@ -114,8 +114,9 @@ public final class Node {
         if MonotonicClock.now() - waitStart > plan.peerTimeout { return condition() }
         continue
       }
+      // No heartbeats while waiting: two nodes waiting on each other must not keep each other
+      // alive forever. Heartbeats go out only while training (`serviceNetwork`).
       pump(timeout: 0.05)
-      heartbeatIfDue()
     }
     return true
   }
@@ -155,12 +156,12 @@ public final class Node {
       log.info("neighbour \(from) said BYE")
       peers.markDeparted(from)
     case .model(let message):
-      if peers.contains(message.sender) {
+      let useful = algorithm.receive(message, node: self)
+      if useful && peers.contains(message.sender) {
         if peers.heard(from: message.sender, at: now, degree: message.degree) {
           log.info("neighbour \(message.sender) is back (model)")
         }
       }
-      algorithm.receive(message, node: self)
     }
     return true
   }
