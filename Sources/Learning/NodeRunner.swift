@@ -62,9 +62,12 @@ public enum NodeRunner {
     for warning in plan.warnings { log.warning("\(warning)") }
     let transport: ZMQTransport
     do {
+      // The largest valid frame is a header plus one (index, value) pair per parameter; ZeroMQ
+      // drops the connection of a peer that sends more, before a byte of it is buffered.
       transport = try ZMQTransport(
         uid: plan.uid, bindEndpoint: plan.bindEndpoint,
-        peers: plan.endpoints.filter { plan.neighbours.contains($0.key) })
+        peers: plan.endpoints.filter { plan.neighbours.contains($0.key) },
+        maxMessageBytes: Int64(WireHeader.size + 8 * parts.model.parameterCount + 8))
     } catch {
       log.error("\(error)")
       StandardError.write("peerd: node \(plan.uid): \(error)")
