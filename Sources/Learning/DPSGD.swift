@@ -54,7 +54,11 @@ public final class DPSGD: Algorithm {
 
     // Average over every neighbour whose share for this round arrived, in uid order.
     let received = (inbox[r] ?? [:]).values.sorted { $0.sender < $1.sender }
-    let myDegree = node.peers.liveDegree
+    // This round's degree is the number of neighbours that took part in it: every live one has
+    // delivered once the wait ends, and a neighbour that delivered and then left (BYE after its
+    // last round) still counts. Using the live count here would make the weights depend on
+    // whether a BYE happened to arrive before this line.
+    let myDegree = received.count
     var neighbourDegrees: [Int: Int] = [:]
     for m in received { neighbourDegrees[m.sender] = m.degree }
     let weights = MixingWeights.metropolisHastings(

@@ -40,6 +40,8 @@ final class InProcessClusterTests: XCTestCase {
   ) throws -> (Outcome, String) {
     let dir = NSTemporaryDirectory() + "peerd-inproc-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    // The nodes are threads of this process: BLAS must serialise (see BLAS.serializesCalls).
+    BLAS.serializesCalls = true
     let network = InProcessNetwork()
     let outcome = Outcome()
     let group = DispatchGroup()
