@@ -44,12 +44,9 @@ enum IDX {
     guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError.missing("file", path: path) }
     let decoded = try Gzip.decompress(data, path: path)
     try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-    let tmp = cached + ".\(getpid()).tmp"
-    guard FileManager.default.createFile(atPath: tmp, contents: Data(decoded)) else {
+    guard publishCache(Data(decoded), at: cached) else {
       throw DatasetError("\(cacheDirectory): cannot write the decoded cache (set cache_dir or $PEERD_CACHE)")
     }
-    // rename is atomic: concurrent processes each write their own temp file and one wins.
-    if rename(tmp, cached) != 0 { unlink(tmp) }
     return cached
   }
 

@@ -35,3 +35,14 @@ public final class MappedFile: @unchecked Sendable {
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }
 }
+
+/// Publishes a cache file atomically: write a temp file named for this process, then rename.
+/// Processes that start together each write their own temp file and one rename wins, so a
+/// reader never sees a partial cache. Returns false when the file could not be written.
+@discardableResult
+func publishCache(_ data: Data, at path: String) -> Bool {
+  let tmp = path + ".\(getpid()).tmp"
+  guard FileManager.default.createFile(atPath: tmp, contents: data) else { return false }
+  if rename(tmp, path) != 0 { unlink(tmp) }
+  return true
+}

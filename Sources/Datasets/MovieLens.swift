@@ -55,10 +55,7 @@ public enum MovieLensReader {
     if let data = FileManager.default.contents(atPath: cached), let r = decodeCache(data) { return r }
     let r = try read(path)
     if (try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)) != nil {
-      let tmp = cached + ".\(getpid()).tmp"
-      if FileManager.default.createFile(atPath: tmp, contents: encodeCache(r)) {
-        if rename(tmp, cached) != 0 { unlink(tmp) }
-      }
+      publishCache(encodeCache(r), at: cached)
     }
     return r
   }

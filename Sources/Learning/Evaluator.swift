@@ -13,6 +13,8 @@ public final class Evaluator {
   public let validationSource: (any SampleSource)?
   let batchSize: Int
   private var batch = Batch()
+  /// 0..<n for the largest source seen, sliced per batch (no allocation per evaluation).
+  private var indices: [Int] = []
 
   public init(test: any SampleSource, train: any SampleSource, validation: (any SampleSource)? = nil, batchSize: Int) {
     testSource = test
@@ -31,7 +33,7 @@ public final class Evaluator {
   func tally(_ model: any Model, over source: any SampleSource) -> EvaluationTally {
     var tally = EvaluationTally()
     var start = 0
-    let indices = Array(0..<source.count)
+    if indices.count < source.count { indices = Array(0..<source.count) }
     while start < source.count {
       let end = min(start + batchSize, source.count)
       source.fill(&batch, indices: indices[start..<end])

@@ -108,12 +108,8 @@ public final class Node {
         }
       }
       if condition() { break }
-      if peers.live.isEmpty && !condition() {
-        // Nobody left to wait for; the condition can only be met by a returning peer.
-        pump(timeout: 0.05)
-        if MonotonicClock.now() - waitStart > plan.peerTimeout { return condition() }
-        continue
-      }
+      // Nobody left to wait for: only a returning peer could help, and only within the timeout.
+      if peers.live.isEmpty && now - waitStart > plan.peerTimeout { return false }
       // No heartbeats while waiting: two nodes waiting on each other must not keep each other
       // alive forever. Heartbeats go out only while training (`serviceNetwork`).
       pump(timeout: 0.05)

@@ -51,16 +51,26 @@ public final class PeerLink {
     public var metadataBytes: Int
   }
 
-  public func encodeModel(_ share: Share, round: Int, degree: Int, age: UInt64 = 0, aux: UInt64 = 0) -> EncodedModel {
-    let payload = ShareCodec.encode(share)
+  /// The header of a MODEL frame from this node.
+  private func modelHeader(
+    encoding: PayloadEncoding, round: Int, degree: Int, age: UInt64, aux: UInt64, parameterCount: Int, elements: Int
+  ) -> WireHeader {
     var header = WireHeader(kind: .model, sender: UInt32(uid))
-    header.encoding = PayloadEncoding(rawValue: share.encoding.rawValue) ?? .rawFloat32
+    header.encoding = encoding
     header.degree = UInt32(degree)
     header.round = UInt64(round)
     header.age = age
     header.aux = aux
-    header.parameterCount = UInt32(share.parameterCount)
-    header.elementCount = UInt32(share.values.count)
+    header.parameterCount = UInt32(parameterCount)
+    header.elementCount = UInt32(elements)
+    return header
+  }
+
+  public func encodeModel(_ share: Share, round: Int, degree: Int, age: UInt64 = 0, aux: UInt64 = 0) -> EncodedModel {
+    let payload = ShareCodec.encode(share)
+    let header = modelHeader(
+      encoding: PayloadEncoding(rawValue: share.encoding.rawValue) ?? .rawFloat32, round: round, degree: degree,
+      age: age, aux: aux, parameterCount: share.parameterCount, elements: share.values.count)
     let bytes = WireCodec.encode(header: header, payload: payload)
     return EncodedModel(
       bytes: bytes, dataBytes: share.dataBytes, metadataBytes: bytes.count - share.dataBytes)
@@ -71,14 +81,9 @@ public final class PeerLink {
     -> EncodedModel
   {
     let dataBytes = parameters.count * 4
-    var header = WireHeader(kind: .model, sender: UInt32(uid))
-    header.encoding = .rawFloat32
-    header.degree = UInt32(degree)
-    header.round = UInt64(round)
-    header.age = age
-    header.aux = aux
-    header.parameterCount = UInt32(parameters.count)
-    header.elementCount = UInt32(parameters.count)
+    var header = modelHeader(
+      encoding: .rawFloat32, round: round, degree: degree, age: age, aux: aux, parameterCount: parameters.count,
+      elements: parameters.count)
     header.payloadLength = UInt64(dataBytes)
     // Uninitialised capacity: every byte is written below, so no zero-fill pass over ~MBs.
     let bytes = [UInt8](unsafeUninitializedCapacity: WireHeader.size + dataBytes) { buffer, count in
