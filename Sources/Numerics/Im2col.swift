@@ -35,43 +35,40 @@ public struct ConvGeometry: Sendable, Equatable {
 public enum Im2col {
   /// Unrolls one image `input` (C×H×W) into `columns` (columnRows × columnCols). With
   /// `rowStride` larger than columnCols, several images share one column matrix side by side
-  /// (image s at column offset s·columnCols), so a whole batch is one sgemm.
+  /// (image s at column offset s·columnCols), so a batch can be one sgemm.
+  ///
+  /// Each channel is first copied into a zero-padded plane on the stack, so every column row
+  /// is a plain (strided) copy with no edge tests; rows are short (14–28 floats in the zoo), and
+  /// per-row memset/memcpy calls had cost more than the copying itself.
   public static func im2col(
     _ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil
   ) {
     let oh = g.outputHeight
     let ow = g.outputWidth
     let stride = rowStride ?? oh * ow
-    var row = 0
-    for c in 0..<g.channels {
-      let plane = input + c * g.height * g.width
-      for ky in 0..<g.kernelHeight {
-        for kx in 0..<g.kernelWidth {
-          let dst = columns + row * stride
-          for oy in 0..<oh {
-            let iy = oy * g.stride - g.padding + ky
-            let dstRow = dst + oy * ow
-            if iy < 0 || iy >= g.height {
-              dstRow.update(repeating: 0, count: ow)
-              continue
-            }
-            let srcRow = plane + iy * g.width
-            if g.stride == 1 {
-              // Contiguous fast path: zero the padded edges, copy the middle in one go.
-              let shift = kx - g.padding
-              let lo = max(0, -shift)
-              let hi = min(ow, g.width - shift)
-              if lo > 0 { dstRow.update(repeating: 0, count: min(lo, ow)) }
-              if hi > lo { (dstRow + lo).update(from: srcRow + lo + shift, count: hi - lo) }
-              if hi < ow { (dstRow + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
-            } else {
-              for ox in 0..<ow {
-                let ix = ox * g.stride - g.padding + kx
-                dstRow[ox] = (ix >= 0 && ix < g.width) ? srcRow[ix] : 0
+    withPaddedPlane(g) { padded, pw in
+      var row = 0
+      for c in 0..<g.channels {
+        let plane = input + c * g.height * g.width
+        if let padded {
+          for y in 0..<g.height { copy(padded + (y + g.padding) * pw + g.padding, plane + y * g.width, g.width) }
+        }
+        let source = padded.map { UnsafePointer($0) } ?? plane
+        for ky in 0..<g.kernelHeight {
+          for kx in 0..<g.kernelWidth {
+            var dst = columns + row * stride
+            var src = source + ky * pw + kx
+            for _ in 0..<oh {
+              if g.stride == 1 {
+                copy(dst, src, ow)
+              } else {
+                for ox in 0..<ow { dst[ox] = src[ox * g.stride] }
               }
+              dst += ow
+              src += g.stride * pw
             }
+            row += 1
           }
-          row += 1
         }
       }
     }
@@ -85,32 +82,79 @@ public enum Im2col {
     let oh = g.outputHeight
     let ow = g.outputWidth
     let stride = rowStride ?? oh * ow
-    var row = 0
-    for c in 0..<g.channels {
-      let plane = output + c * g.height * g.width
-      for ky in 0..<g.kernelHeight {
-        for kx in 0..<g.kernelWidth {
-          let src = columns + row * stride
-          for oy in 0..<oh {
-            let iy = oy * g.stride - g.padding + ky
-            if iy < 0 || iy >= g.height { continue }
-            let srcRow = src + oy * ow
-            let dstRow = plane + iy * g.width
-            if g.stride == 1 {
-              let shift = kx - g.padding
-              let lo = max(0, -shift)
-              let hi = min(ow, g.width - shift)
-              if hi > lo { for ox in lo..<hi { dstRow[ox + shift] += srcRow[ox] } }
-            } else {
-              for ox in 0..<ow {
-                let ix = ox * g.stride - g.padding + kx
-                if ix >= 0 && ix < g.width { dstRow[ix] += srcRow[ox] }
+    withPaddedPlane(g) { padded, pw in
+      var row = 0
+      for c in 0..<g.channels {
+        let plane = output + c * g.height * g.width
+        // Accumulate into the zeroed padded plane, then add its interior to the output.
+        let target = padded ?? plane
+        if let padded { padded.update(repeating: 0, count: pw * (g.height + 2 * g.padding)) }
+        for ky in 0..<g.kernelHeight {
+          for kx in 0..<g.kernelWidth {
+            var src = columns + row * stride
+            var dst = target + ky * pw + kx
+            for _ in 0..<oh {
+              if g.stride == 1 {
+                for ox in 0..<ow { dst[ox] += src[ox] }
+              } else {
+                for ox in 0..<ow { dst[ox * g.stride] += src[ox] }
               }
+              src += ow
+              dst += g.stride * pw
             }
+            row += 1
           }
-          row += 1
+        }
+        if let padded {
+          for y in 0..<g.height {
+            let from = padded + (y + g.padding) * pw + g.padding
+            let to = plane + y * g.width
+            for x in 0..<g.width { to[x] += from[x] }
+          }
         }
       }
+    }
+  }
+
+  /// Runs `body` with a zero-padded (H+2p)×(W+2p) scratch plane and its row pitch, or with nil
+  /// and the image's own width when there is no padding.
+  @inline(__always)
+  private static func withPaddedPlane(
+    _ g: ConvGeometry, _ body: (UnsafeMutablePointer<Float>?, Int) -> Void
+  ) {
+    guard g.padding > 0 else { return body(nil, g.width) }
+    let pw = g.width + 2 * g.padding
+    let count = pw * (g.height + 2 * g.padding)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { buffer in
+      let plane = buffer.baseAddress!
+      plane.update(repeating: 0, count: count)
+      body(plane, pw)
+    }
+  }
+
+  /// Copies `n` floats with unaligned vector moves; the overlapping tail store avoids a
+  /// scalar loop for the odd widths convolutions produce.
+  @inline(__always)
+  private static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    let d = UnsafeMutableRawPointer(dst)
+    let s = UnsafeRawPointer(src)
+    if n >= 8 {
+      var i = 0
+      while i + 8 <= n {
+        d.storeBytes(
+          of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+      }
+      if i < n {
+        let tail = (n - 8) * 4
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: tail, as: SIMD8<Float>.self), toByteOffset: tail, as: SIMD8<Float>.self)
+      }
+    } else if n >= 4 {
+      d.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+      let tail = (n - 4) * 4
+      d.storeBytes(of: s.loadUnaligned(fromByteOffset: tail, as: SIMD4<Float>.self), toByteOffset: tail, as: SIMD4<Float>.self)
+    } else {
+      for i in 0..<n { dst[i] = src[i] }
     }
   }
 }

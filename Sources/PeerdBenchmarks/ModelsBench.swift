@@ -11,6 +11,12 @@ struct ModelsBench: ParsableCommand {
   @Option(help: "Batch size.")
   var batch: Int = 16
 
+  @Option(help: "Only the models whose name contains this text, and no sgemm table (for profiling one model).")
+  var model: String?
+
+  @Flag(help: "Also print each layer's forward and backward time for the layered models.")
+  var layers = false
+
   func run() throws {
     print("BLAS: \(BLAS.threadReport)")
     print("")
@@ -22,7 +28,7 @@ struct ModelsBench: ParsableCommand {
       ("FEMNIST CNN", ModelSettings(name: "CNN", inputShape: [1, 28, 28], classes: 62), "~700/s"),
       ("MatrixFactorization", ModelSettings(name: "MatrixFactorization", users: 610, items: 9724), "~25 k/s"),
     ]
-    for (label, settings, reference) in cases {
+    for (label, settings, reference) in cases where model.map({ label.localizedCaseInsensitiveContains($0) }) ?? true {
       let model = try ModelRegistry.make(settings, rng: &rng)
       let sgd = try OptimizerRegistry.make(OptimizerSettings(learningRate: 0.01), parameterCount: model.parameterCount)
       var b = Batch()
@@ -45,7 +51,9 @@ struct ModelsBench: ParsableCommand {
       print(
         pad(label, 22) + lpad("\(model.parameterCount)", 10) + lpad(String(format: "%.1f", seconds * 1e6), 12)
           + lpad(String(format: "%.0f", Double(batch) / seconds), 12) + lpad(reference, 16))
+      if layers, let network = model as? Sequential { printLayers(network, b) }
     }
+    guard model == nil else { return }
     print("")
     print("sgemm C[M×N] = A[M×K]·B[K×N], GFLOP/s, best of 5")
     print(pad("M×K×N", 16) + lpad("BLAS", 10) + lpad("BLAS (B as N×K, Trans)", 24) + lpad("naive loop", 12))
@@ -80,6 +88,15 @@ struct ModelsBench: ParsableCommand {
         pad("\(m)×\(k)×\(n)", 16) + lpad(String(format: "%.1f", flops / blas / 1e9), 10)
           + lpad(String(format: "%.1f", flops / blasT / 1e9), 24)
           + lpad(String(format: "%.2f", flops / naive / 1e9), 12))
+    }
+  }
+
+  private func printLayers(_ network: Sequential, _ b: Batch) {
+    let profile = network.profileLayers(b, repeats: 20)
+    for entry in profile {
+      print(
+        "    " + pad(entry.layer, 26) + "forward " + lpad(String(format: "%.0f µs", entry.forwardSeconds * 1e6), 10)
+          + "   backward " + lpad(String(format: "%.0f µs", entry.backwardSeconds * 1e6), 10))
     }
   }
 }

@@ -3,8 +3,8 @@ import XCTest
 
 @testable import Models
 
-/// Analytic gradients against central finite differences of the loss.
-final class GradientTests: XCTestCase {
+/// Helpers shared by the model tests.
+extension XCTestCase {
   func classificationBatch(count: Int, shape: [Int], classes: Int, seed: UInt64) -> Batch {
     var rng = Xoshiro256(seed: seed)
     var b = Batch()
@@ -42,7 +42,10 @@ final class GradientTests: XCTestCase {
     // Max-pool and ReLU kinks may spoil an occasional coordinate; a wrong gradient spoils many.
     XCTAssertLessThanOrEqual(bad.count, coords.count / 20, "\(model.name): \(bad.prefix(5))", file: file, line: line)
   }
+}
 
+/// Analytic gradients against central finite differences of the loss.
+final class GradientTests: XCTestCase {
   func testLinearAndSoftmaxCrossEntropy() throws {
     var rng = Xoshiro256(seed: 1)
     let model = try ModelRegistry.make(

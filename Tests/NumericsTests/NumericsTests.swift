@@ -84,6 +84,46 @@ final class Im2colTests: XCTestCase {
     }
   }
 
+  /// im2col equals its definition exactly on widths that exercise every copy path (under 4,
+  /// 4–7, 8 and more, with an overlapping tail), with and without padding, stride 1 and 2, and
+  /// col2im stays its adjoint on each.
+  func testIm2colMatchesDefinitionOnManyGeometries() {
+    var rng = Xoshiro256(seed: 11)
+    for width in [3, 5, 9, 14, 28] {
+      for (kernel, padding, stride) in [(1, 0, 1), (3, 1, 1), (5, 2, 1), (3, 0, 2), (5, 2, 2)] where kernel <= width + 2 * padding {
+        let g = ConvGeometry(
+          channels: 2, height: 6, width: width, kernelHeight: kernel, kernelWidth: kernel, stride: stride,
+          padding: padding)
+        guard g.outputHeight > 0, g.outputWidth > 0 else { continue }
+        let x = (0..<(2 * 6 * width)).map { _ in rng.uniform(-1, 1) }
+        var cols = [Float](repeating: .nan, count: g.columnRows * g.columnCols)
+        Im2col.im2col(g, input: x, columns: &cols)
+        var row = 0
+        for c in 0..<2 {
+          for ky in 0..<kernel {
+            for kx in 0..<kernel {
+              for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                  let iy = oy * stride - padding + ky
+                  let ix = ox * stride - padding + kx
+                  let expected = iy >= 0 && iy < 6 && ix >= 0 && ix < width ? x[(c * 6 + iy) * width + ix] : 0
+                  XCTAssertEqual(cols[row * g.columnCols + oy * g.outputWidth + ox], expected, "\(g)")
+                }
+              }
+              row += 1
+            }
+          }
+        }
+        let y = (0..<cols.count).map { _ in rng.uniform(-1, 1) }
+        var back = [Float](repeating: 0, count: x.count)
+        Im2col.col2im(g, columns: y, output: &back)
+        let lhs = zip(cols, y).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let rhs = zip(x, back).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        XCTAssertEqual(lhs, rhs, accuracy: 1e-4, "\(g)")
+      }
+    }
+  }
+
   /// col2im is the adjoint of im2col: <im2col(x), y> == <x, col2im(y)>.
   func testCol2imIsAdjoint() {
     var rng = Xoshiro256(seed: 9)

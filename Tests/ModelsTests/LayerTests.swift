@@ -1,0 +1,94 @@
+import Numerics
+import XCTest
+
+@testable import Models
+
+/// The fast paths of the layers agree with their plain definitions.
+final class LayerTests: XCTestCase {
+  func batch(_ count: Int, shape: [Int], classes: Int, seed: UInt64) -> Batch {
+    classificationBatch(count: count, shape: shape, classes: classes, seed: seed)
+  }
+
+  /// MaxPool2d(relu: true) computes exactly max-pool then ReLU, forward and backward.
+  func testFusedPoolReLUEqualsSeparateLayers() throws {
+    for (input, window) in [([3, 8, 8], 2), ([3, 7, 9], 2), ([3, 9, 9], 3)] {
+      let pooled = (input[1] / window) * (input[2] / window) * 4
+      var rngA = Xoshiro256(seed: 21)
+      var rngB = Xoshiro256(seed: 21)
+      let separate = try Sequential(
+        name: "separate", inputShape: input,
+        layers: [Conv2d(3, 4, kernel: 3, padding: 1), MaxPool2d(window), ReLU(), Linear(pooled, 5)],
+        loss: .crossEntropy, rng: &rngA)
+      let fused = try Sequential(
+        name: "fused", inputShape: input,
+        layers: [Conv2d(3, 4, kernel: 3, padding: 1), MaxPool2d(window, relu: true), Linear(pooled, 5)],
+        loss: .crossEntropy, rng: &rngB)
+      XCTAssertEqual(separate.parameters.array, fused.parameters.array)
+      let b = batch(5, shape: input, classes: 5, seed: 22)
+      XCTAssertEqual(separate.computeGradients(b), fused.computeGradients(b), "\(input) window \(window)")
+      XCTAssertEqual(separate.gradients.array, fused.gradients.array, "\(input) window \(window)")
+    }
+  }
+
+  /// Finite differences through the fused pool on shapes that do and do not tile.
+  func testPoolReLUGradients() throws {
+    for (input, window) in [([2, 6, 6], 2), ([2, 7, 7], 2), ([2, 9, 8], 3)] {
+      var rng = Xoshiro256(seed: 23)
+      let pooled = (input[1] / window) * (input[2] / window) * 3
+      let model = try Sequential(
+        name: "pool", inputShape: input,
+        layers: [Conv2d(2, 3, kernel: 3, padding: 1), MaxPool2d(window, relu: true), Linear(pooled, 3)],
+        loss: .crossEntropy, rng: &rng)
+      checkGradients(model, batch(3, shape: input, classes: 3, seed: 24), samples: 80, eps: 1e-3)
+    }
+  }
+
+  /// Conv2d accumulates its weight gradient transposed when K = C·kH·kW exceeds the output
+  /// channels, and directly otherwise; both agree with finite differences, with stride 2.
+  func testConvolutionGradientInBothWeightLayouts() throws {
+    for (inChannels, outChannels) in [(4, 2), (1, 12)] {
+      var rng = Xoshiro256(seed: 25)
+      let conv = Conv2d(inChannels, outChannels, kernel: 3, stride: 2, padding: 2)
+      let model = try Sequential(
+        name: "conv", inputShape: [inChannels, 6, 5], layers: [conv, Linear(outChannels * 4 * 4, 3)],
+        loss: .crossEntropy, rng: &rng)
+      checkGradients(
+        model, batch(3, shape: [inChannels, 6, 5], classes: 3, seed: 26), samples: 100, eps: 1e-3)
+    }
+  }
+
+  /// Linear takes a transposed sgemm for batches smaller than its output count; both paths
+  /// give the same outputs.
+  func testLinearSmallAndLargeBatchesAgree() throws {
+    var rng = Xoshiro256(seed: 27)
+    let model = try Sequential(
+      name: "mlp", inputShape: [30], layers: [Linear(30, 20), ReLU(), Linear(20, 4)], loss: .crossEntropy, rng: &rng)
+    let large = batch(25, shape: [30], classes: 4, seed: 28)
+    var small = large
+    small.count = 3
+    small.inputs = Array(large.inputs.prefix(3 * 30))
+    small.labels = Array(large.labels.prefix(3))
+    let all = model.predict(large)
+    let few = model.predict(small)
+    for i in 0..<(3 * 4) { XCTAssertEqual(all[i], few[i], accuracy: 1e-5) }
+  }
+
+  /// The per-layer profile names every layer and leaves the same gradients as a training step.
+  func testProfileLayers() throws {
+    var rng = Xoshiro256(seed: 29)
+    let model = try XCTUnwrap(
+      ModelRegistry.make(ModelSettings(name: "CNN", inputShape: [1, 28, 28], classes: 62), rng: &rng) as? Sequential)
+    let b = batch(2, shape: [1, 28, 28], classes: 62, seed: 30)
+    let profile = model.profileLayers(b, repeats: 2)
+    XCTAssertEqual(
+      profile.map(\.layer),
+      [
+        "Conv2d(1→32, 5×5)", "MaxPool2d(2)+ReLU", "Conv2d(32→64, 5×5)", "MaxPool2d(2)+ReLU", "Linear(3136→512)", "ReLU",
+        "Linear(512→62)",
+      ])
+    XCTAssertTrue(profile.allSatisfy { $0.forwardSeconds >= 0 && $0.backwardSeconds >= 0 })
+    let profiled = model.gradients.array
+    _ = model.computeGradients(b)
+    XCTAssertEqual(profiled, model.gradients.array)
+  }
+}
