@@ -68,6 +68,10 @@ public final class DPSGD: Algorithm {
       node.aggregator.add(m.share, weight: weights.weights[m.sender] ?? 0)
     }
     node.aggregator.finish(into: node.model.parameters)
+    for (m, ignored) in zip(received, node.aggregator.ignoredValues) where ignored > 0 {
+      node.log.warning("ignored \(ignored) NaN or infinite values in the round \(r) model from \(m.sender)")
+      node.link.recordRejection("non-finite values from \(m.sender)")
+    }
     node.sharing.didAverage(node.model.parameters)
     inbox[r] = nil
     averaged = true

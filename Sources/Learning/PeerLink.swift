@@ -46,7 +46,8 @@ public final class PeerLink {
 
   /// An encoded model frame: encode once per round, send to every neighbour.
   public struct EncodedModel {
-    public var bytes: [UInt8]
+    /// The whole frame, shared (not copied) by every send.
+    public var frame: SharedBytes
     public var dataBytes: Int
     public var metadataBytes: Int
   }
@@ -70,10 +71,10 @@ public final class PeerLink {
     let payload = ShareCodec.encode(share)
     let header = modelHeader(
       encoding: PayloadEncoding(rawValue: share.encoding.rawValue) ?? .rawFloat32, round: round, degree: degree,
-      age: age, aux: aux, parameterCount: share.parameterCount, elements: share.values.count)
+      age: age, aux: aux, parameterCount: share.parameterCount, elements: share.count)
     let bytes = WireCodec.encode(header: header, payload: payload)
     return EncodedModel(
-      bytes: bytes, dataBytes: share.dataBytes, metadataBytes: bytes.count - share.dataBytes)
+      frame: SharedBytes(bytes), dataBytes: share.dataBytes, metadataBytes: bytes.count - share.dataBytes)
   }
 
   /// Frames the whole parameter vector as a dense share in one copy (full sharing's hot path).
@@ -85,21 +86,20 @@ public final class PeerLink {
       encoding: .rawFloat32, round: round, degree: degree, age: age, aux: aux, parameterCount: parameters.count,
       elements: parameters.count)
     header.payloadLength = UInt64(dataBytes)
-    // Uninitialised capacity: every byte is written below, so no zero-fill pass over ~MBs.
-    let bytes = [UInt8](unsafeUninitializedCapacity: WireHeader.size + dataBytes) { buffer, count in
-      let raw = UnsafeMutableRawBufferPointer(buffer)
+    // Every byte is written below, so there is no zero-fill pass over ~MBs; the frame is then
+    // queued to every neighbour without further copies.
+    let frame = SharedBytes(count: WireHeader.size + dataBytes) { raw in
       WireCodec.writeHeader(header, into: raw)
       // The wire is little-endian, as is every platform peerd builds for (x86-64, arm64).
       (raw.baseAddress! + WireHeader.size).copyMemory(from: parameters.pointer, byteCount: dataBytes)
-      count = WireHeader.size + dataBytes
     }
-    return EncodedModel(bytes: bytes, dataBytes: dataBytes, metadataBytes: WireHeader.size)
+    return EncodedModel(frame: frame, dataBytes: dataBytes, metadataBytes: WireHeader.size)
   }
 
   /// Sends an encoded model; returns false when the transport could not queue it.
   @discardableResult
   public func send(_ model: EncodedModel, to peer: Int) -> Bool {
-    let ok = transport.send(model.bytes, to: peer)
+    let ok = transport.send(model.frame, to: peer)
     if ok { ledger.recordSent(to: peer, data: model.dataBytes, metadata: model.metadataBytes) }
     return ok
   }
@@ -123,18 +123,24 @@ public final class PeerLink {
   /// Waits at most `timeout` seconds for one valid message.
   public func receive(timeout: Double) -> InboundEvent? {
     guard let inbound = transport.receive(timeout: timeout) else { return nil }
-    return decode(inbound.bytes, claimedSender: inbound.sender)
+    return decode(inbound.frame, claimedSender: inbound.sender)
   }
 
   private func reject(_ reason: String) -> InboundEvent? {
-    rejected[reason, default: 0] += 1
+    recordRejection(reason)
     return nil
   }
 
-  private func decode(_ bytes: [UInt8], claimedSender: Int) -> InboundEvent? {
+  /// Counts a frame, or part of one, that was not used (for the log and the results file).
+  public func recordRejection(_ reason: String) {
+    rejected[reason, default: 0] += 1
+  }
+
+  private func decode(_ frame: SharedBytes, claimedSender: Int) -> InboundEvent? {
+    let bytes = frame.bytes
     let header: WireHeader
     do {
-      header = try bytes.withUnsafeBytes { try WireCodec.decodeHeader($0) }
+      header = try WireCodec.decodeHeader(bytes)
     } catch {
       return reject("malformed frame: \(error)")
     }
@@ -150,15 +156,14 @@ public final class PeerLink {
     case .model:
       let share: Share
       do {
-        share = try bytes.withUnsafeBytes { frame in
-          let payload = UnsafeRawBufferPointer(rebasing: frame[WireHeader.size...])
-          return try ShareCodec.decode(
-            encoding: header.encoding.rawValue, payload: payload, elements: Int(header.elementCount),
-            parameterCount: parameterCount, declaredParameterCount: Int(header.parameterCount),
-            regenerate: { [sharing, parameterCount] seed, count in
-              sharing.indices(forSeed: seed, count: count, parameterCount: parameterCount)
-            })
-        }
+        // A dense share keeps its values in the received frame: no copy before averaging.
+        share = try ShareCodec.decode(
+          encoding: header.encoding.rawValue, payload: UnsafeRawBufferPointer(rebasing: bytes[WireHeader.size...]),
+          elements: Int(header.elementCount), parameterCount: parameterCount,
+          declaredParameterCount: Int(header.parameterCount), backing: frame,
+          regenerate: { [sharing, parameterCount] seed, count in
+            sharing.indices(forSeed: seed, count: count, parameterCount: parameterCount)
+          })
       } catch {
         return reject("bad share from \(sender): \(error)")
       }

@@ -90,7 +90,8 @@ final class Conv2d: Layer, CustomStringConvertible {
       // y = b·1ᵀ + W·cols, written in place as the sample's [channel][pixel] block.
       let y = output + s * outChannels * p
       BLAS.gemm(.none, .none, m: outChannels, n: p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: p, c: y, ldc: p)
-      BLAS.gemm(.none, .none, m: outChannels, n: p, k: k, a: w, lda: k, b: columns.pointer, ldb: p, beta: 1, c: y, ldc: p)
+      BLAS.gemm(
+        .none, .none, m: outChannels, n: p, k: k, a: w, lda: k, b: columns.pointer, ldb: p, beta: 1, c: y, ldc: p)
     }
   }
 

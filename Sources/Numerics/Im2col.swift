@@ -147,12 +147,14 @@ public enum Im2col {
       }
       if i < n {
         let tail = (n - 8) * 4
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: tail, as: SIMD8<Float>.self), toByteOffset: tail, as: SIMD8<Float>.self)
+        d.storeBytes(
+          of: s.loadUnaligned(fromByteOffset: tail, as: SIMD8<Float>.self), toByteOffset: tail, as: SIMD8<Float>.self)
       }
     } else if n >= 4 {
       d.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
       let tail = (n - 4) * 4
-      d.storeBytes(of: s.loadUnaligned(fromByteOffset: tail, as: SIMD4<Float>.self), toByteOffset: tail, as: SIMD4<Float>.self)
+      d.storeBytes(
+        of: s.loadUnaligned(fromByteOffset: tail, as: SIMD4<Float>.self), toByteOffset: tail, as: SIMD4<Float>.self)
     } else {
       for i in 0..<n { dst[i] = src[i] }
     }

@@ -2,17 +2,43 @@ import Numerics
 
 /// Weighted averaging of the local model with received shares (D-PSGD's mixing step).
 ///
-/// Dense shares go through one BLAS axpy each. Partial shares are scattered by index, and for
-/// every parameter the weights are renormalised over the senders that actually sent it, so a
-/// parameter nobody sent keeps its local value (DESIGN: "For partial sharing…").
+/// Dense shares are averaged in one pass over memory, in place: `add` only collects them, and
+/// `finish` walks the local vector in blocks that stay in L1, turning each block into
+/// own·w₀ + Σ share·wᵢ. A round of full sharing therefore reads each received model once and the
+/// local one once; accumulating whole vectors share by share into a separate sum read and wrote
+/// that sum once per share, and copied it back at the end.
 ///
-/// Shares are added in the order the caller gives; callers sort by sender uid so that the float
-/// sums, and therefore a synchronous run, are bit-identical from run to run.
+/// Dense shares borrowed from their frames arrive unchecked (`Share.valuesChecked`): each block
+/// of such a share is scanned for NaN and infinity just before it is added, while it is in cache.
+/// A non-finite value is ignored for its parameter only, and that parameter's weights are
+/// renormalised over the values that were finite; `ignoredValues` counts them per share, so the
+/// caller can report the sender. One NaN from a faulty peer would otherwise poison the model.
+///
+/// Partial shares are scattered by index, and for every parameter the weights are renormalised
+/// over the senders that actually sent it, so a parameter nobody sent keeps its local value
+/// (DESIGN: "For partial sharing…").
+///
+/// Shares are added in the order the caller gives; callers sort by sender uid. Every element is
+/// computed by the same sequence of BLAS operations in the same order, so a synchronous run is
+/// bit-identical from run to run.
 public final class Aggregator {
   private let sum: FloatBuffer
   private let weightSum: FloatBuffer
-  private var sawPartial = false
+  private var own: FloatBuffer?
   private var selfWeight: Float = 1
+  /// Dense shares not yet folded in, with their weights.
+  private var pending: [(share: Share, weight: Float)] = []
+  /// Whether `sum` holds the running weighted sum (a partial share forced it).
+  private var materialised = false
+  private var sawPartial = false
+  private var denseWeight: Float = 0
+
+  /// Per share, in the order added since `begin`: how many of its values were NaN or infinite
+  /// and so left out of the average (always 0 for partial shares, which the codec checks).
+  public private(set) var ignoredValues: [Int] = []
+
+  /// Floats per block: 16 KiB, so a block of the sum and of one share fit in L1 together.
+  static let block = 4096
 
   /// Workspaces sized for models of `parameterCount` parameters, allocated once.
   public init(parameterCount: Int) {
@@ -23,27 +49,33 @@ public final class Aggregator {
   /// Starts a new average with the local model at weight `selfWeight`.
   public func begin(own: FloatBuffer, selfWeight: Double) {
     precondition(own.count == sum.count, "Aggregator: model size changed")
+    self.own = own
     self.selfWeight = Float(selfWeight)
+    pending.removeAll(keepingCapacity: true)
+    ignoredValues.removeAll(keepingCapacity: true)
+    materialised = false
     sawPartial = false
     denseWeight = 0
-    sum.zero()
-    BLAS.axpy(count: own.count, alpha: self.selfWeight, x: own.pointer, y: sum.pointer)
   }
 
   /// Adds one neighbour's share at `weight`. The share's parameter count must match.
   public func add(_ share: Share, weight: Double) {
     precondition(share.parameterCount == sum.count, "Aggregator: share size mismatch")
     let w = Float(weight)
+    ignoredValues.append(0)
     switch share.encoding {
     case .dense:
-      share.values.withUnsafeBufferPointer { BLAS.axpy(count: sum.count, alpha: w, x: $0.baseAddress!, y: sum.pointer) }
-      if sawPartial {
+      if materialised {
+        guard acceptWhole(share, at: ignoredValues.count - 1) else { return }
+        share.withUnsafeValues { BLAS.axpy(count: sum.count, alpha: w, x: $0.baseAddress!, y: sum.pointer) }
         // Keep the per-parameter weight totals right when dense and partial shares mix.
         for i in 0..<weightSum.count { weightSum[i] += w }
       } else {
+        pending.append((share, w))
         denseWeight += w
       }
     case .indexed, .seeded:
+      if !materialised { materialise() }
       if !sawPartial {
         sawPartial = true
         let base = selfWeight + denseWeight
@@ -56,23 +88,106 @@ public final class Aggregator {
     }
   }
 
-  private var denseWeight: Float = 0
-
   /// Writes the average into `own`.
   ///
   /// With only dense shares the weights already sum to one (Metropolis–Hastings over the live
   /// neighbours), so the sum is the average. With partial shares each parameter is divided by the
   /// weight that actually reached it.
   public func finish(into own: FloatBuffer) {
-    if sawPartial {
+    if !materialised {
+      // Dense only: one blocked pass straight into `own`.
+      let total = selfWeight + denseWeight
+      let rescale = abs(total - 1) > 1e-6 && total > 0
+      if let source = self.own, source !== own { own.copy(from: source) }
+      var start = 0
+      while start < own.count {
+        let n = min(Self.block, own.count - start)
+        if blockIsFinite(start: start, count: n) {
+          foldBlock(start: start, count: n, into: own.pointer + start)
+          if rescale { BLAS.scal(count: n, alpha: 1 / total, x: own.pointer + start) }
+        } else {
+          foldBlockSkippingNonFinite(start: start, count: n, into: own.pointer + start)
+        }
+        start += n
+      }
+    } else if sawPartial {
       for i in 0..<own.count { own[i] = sum[i] / weightSum[i] }
     } else {
-      let total = selfWeight + denseWeight
-      if abs(total - 1) > 1e-6 && total > 0 {
-        BLAS.scal(count: sum.count, alpha: 1 / total, x: sum.pointer)
-      }
       own.copy(from: sum)
     }
+    pending.removeAll(keepingCapacity: true)
+    self.own = nil
     denseWeight = 0
+  }
+
+  /// block = block·w₀ + Σ pending share·wᵢ, in that order; `block` holds the local model's
+  /// values for `start..<start+n` on entry.
+  private func foldBlock(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
+    BLAS.scal(count: n, alpha: selfWeight, x: block)
+    for (share, weight) in pending {
+      share.withUnsafeValues { BLAS.axpy(count: n, alpha: weight, x: $0.baseAddress! + start, y: block) }
+    }
+  }
+
+  /// Scans the unchecked pending shares' values in `start..<start+n`; counts what it finds.
+  private func blockIsFinite(start: Int, count n: Int) -> Bool {
+    var finite = true
+    for (i, entry) in pending.enumerated() where !entry.share.valuesChecked {
+      let bad = entry.share.withUnsafeValues { values -> Int in
+        let block = UnsafeBufferPointer(rebasing: values[start..<(start + n)])
+        guard ShareCodec.firstNonFinite(block) != nil else { return 0 }
+        return block.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+      }
+      if bad > 0 {
+        ignoredValues[i] += bad
+        finite = false
+      }
+    }
+    return finite
+  }
+
+  /// The slow path for a block holding a non-finite value: element by element, each parameter
+  /// averaged over its finite values with the weights renormalised.
+  private func foldBlockSkippingNonFinite(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
+    let views = pending.map { entry in entry.share.withUnsafeValues { $0.baseAddress! + start } }
+    withExtendedLifetime(pending) {
+      for i in 0..<n {
+        var total = selfWeight
+        var value = selfWeight * block[i]
+        for (k, entry) in pending.enumerated() where views[k][i].isFinite {
+          value += entry.weight * views[k][i]
+          total += entry.weight
+        }
+        block[i] = total > 0 ? value / total : block[i]
+      }
+    }
+  }
+
+  /// Before a partial share forces the running sum (rare: dense and partial shares in one
+  /// average), an unchecked dense share is checked whole and left out if any value is not finite.
+  private func acceptWhole(_ share: Share, at index: Int) -> Bool {
+    guard !share.valuesChecked else { return true }
+    let bad = share.withUnsafeValues { $0.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+    ignoredValues[index] = bad
+    return bad == 0
+  }
+
+  /// Folds the pending dense shares into `sum` (a partial share needs the running sum).
+  private func materialise() {
+    guard let own else { preconditionFailure("Aggregator: add before begin") }
+    var kept: [(share: Share, weight: Float)] = []
+    for (i, entry) in pending.enumerated() {
+      if acceptWhole(entry.share, at: i) { kept.append(entry) } else { denseWeight -= entry.weight }
+    }
+    pending = kept
+    var start = 0
+    sum.copy(from: own)
+    while start < sum.count {
+      let n = min(Self.block, sum.count - start)
+      foldBlock(start: start, count: n, into: sum.pointer + start)
+      start += n
+    }
+    pending.removeAll(keepingCapacity: true)
+    materialised = true
   }
 }

@@ -22,26 +22,50 @@ public struct Share: Sendable, Equatable {
   public var encoding: ShareEncoding
   /// Length of the full parameter vector the share was cut from.
   public var parameterCount: Int
-  /// The shared values (all of them for `.dense`).
-  public var values: [Float]
   /// Indices into the parameter vector for `.indexed` and `.seeded` shares; empty for `.dense`.
   public var indices: [Int]
   /// The seed for `.seeded` shares (0 otherwise).
   public var seed: UInt64
+  /// Whether every value is known to be finite. Shares decoded into arrays are checked by the
+  /// codec; a dense share borrowed from its frame is checked by the `Aggregator` while it
+  /// averages it, so that the received bytes are read once, not twice.
+  public internal(set) var valuesChecked = true
+  private var storage: Storage
+
+  /// Where the values are: an array, or in place inside a received frame.
+  private enum Storage: Sendable {
+    case owned([Float])
+    /// `count` float32 values at byte `offset` of `bytes`, 4-byte aligned, in host order.
+    case borrowed(SharedBytes, offset: Int, count: Int)
+  }
 
   public init(dense values: [Float]) {
     encoding = .dense
     parameterCount = values.count
-    self.values = values
+    storage = .owned(values)
     indices = []
     seed = 0
+  }
+
+  /// A dense share whose values are read in place from `bytes` (a received frame): no copy.
+  /// The caller guarantees `count` host-order float32 values at `offset`, 4-byte aligned.
+  /// `checked` says whether they are known to be finite.
+  public init(denseBorrowing bytes: SharedBytes, offset: Int, count: Int, checked: Bool = true) {
+    precondition(offset >= 0 && offset + count * 4 <= bytes.count, "share outside its frame")
+    precondition(Int(bitPattern: bytes.base + offset) % MemoryLayout<Float>.alignment == 0, "unaligned share")
+    encoding = .dense
+    parameterCount = count
+    storage = .borrowed(bytes, offset: offset, count: count)
+    indices = []
+    seed = 0
+    valuesChecked = checked
   }
 
   public init(indexed indices: [Int], values: [Float], parameterCount: Int) {
     encoding = .indexed
     self.parameterCount = parameterCount
     self.indices = indices
-    self.values = values
+    storage = .owned(values)
     seed = 0
   }
 
@@ -49,12 +73,43 @@ public struct Share: Sendable, Equatable {
     encoding = .seeded
     self.parameterCount = parameterCount
     self.indices = indices
-    self.values = values
+    storage = .owned(values)
     self.seed = seed
   }
 
+  /// The shared values (all of them for `.dense`). Reading a borrowed share's values copies
+  /// them; hot paths use `withUnsafeValues`.
+  public var values: [Float] {
+    get { withUnsafeValues { Array($0) } }
+    set { storage = .owned(newValue) }
+  }
+
+  /// Number of shared values.
+  public var count: Int {
+    switch storage {
+    case .owned(let values): return values.count
+    case .borrowed(_, _, let count): return count
+    }
+  }
+
+  /// Calls `body` with the values in place.
+  public func withUnsafeValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    switch storage {
+    case .owned(let values):
+      return try values.withUnsafeBufferPointer(body)
+    case .borrowed(let bytes, let offset, let count):
+      let start = (bytes.base + offset).assumingMemoryBound(to: Float.self)
+      return try withExtendedLifetime(bytes) { try body(UnsafeBufferPointer(start: start, count: count)) }
+    }
+  }
+
+  public static func == (a: Share, b: Share) -> Bool {
+    a.encoding == b.encoding && a.parameterCount == b.parameterCount && a.indices == b.indices && a.seed == b.seed
+      && a.withUnsafeValues { x in b.withUnsafeValues { y in x.elementsEqual(y) } }
+  }
+
   /// Bytes of parameter values on the wire.
-  public var dataBytes: Int { values.count * 4 }
+  public var dataBytes: Int { count * 4 }
   /// Bytes of indices or seed on the wire.
   public var metadataBytes: Int {
     switch encoding {

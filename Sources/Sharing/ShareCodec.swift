@@ -34,9 +34,9 @@ public enum ShareCodec {
   public static func encode(_ share: Share) -> [UInt8] {
     switch share.encoding {
     case .dense:
-      var out = [UInt8](repeating: 0, count: share.values.count * 4)
+      var out = [UInt8](repeating: 0, count: share.count * 4)
       out.withUnsafeMutableBytes { raw in
-        share.values.withUnsafeBytes { src in raw.copyMemory(from: src) }
+        share.withUnsafeValues { src in raw.copyMemory(from: UnsafeRawBufferPointer(src)) }
       }
       if !isLittleEndian { swapFloats(&out) }
       return out
@@ -59,9 +59,16 @@ public enum ShareCodec {
 
   /// Decodes a payload of `elements` elements into a share for a model of `parameterCount`
   /// parameters. `regenerate` turns a seed and a value count into indices for `.seeded` shares.
+  ///
+  /// With `backing`, the frame that `payload` lies in, a dense share keeps its values in place
+  /// in the frame instead of copying them (when the host is little-endian and the values are
+  /// 4-byte aligned, as they are in every frame peerd receives). Such a share is not scanned for
+  /// NaN and infinity here: the `Aggregator` checks each value as it averages it, which reads
+  /// the 4 bytes per parameter once instead of twice (a separate scan took 15 % of a 16-node
+  /// cluster's CPU).
   public static func decode(
     encoding raw: UInt8, payload: UnsafeRawBufferPointer, elements: Int, parameterCount: Int,
-    declaredParameterCount: Int,
+    declaredParameterCount: Int, backing: SharedBytes? = nil,
     regenerate: ((UInt64, Int) -> [Int]?)? = nil
   ) throws(ShareDecodingError) -> Share {
     guard let encoding = ShareEncoding(rawValue: raw) else { throw .unsupportedEncoding(raw) }
@@ -74,6 +81,12 @@ public enum ShareCodec {
       guard elements == parameterCount, payload.count == elements * 4 else {
         throw .lengthMismatch(encoding: encoding, bytes: payload.count, elements: elements)
       }
+      if let backing, isLittleEndian, let start = payload.baseAddress, elements > 0,
+        Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0,
+        start >= backing.base, start + payload.count <= backing.base + backing.count
+      {
+        return Share(denseBorrowing: backing, offset: start - backing.base, count: elements, checked: false)
+      }
       var values = [Float](unsafeUninitializedCapacity: elements) { buffer, count in
         UnsafeMutableRawBufferPointer(buffer).copyMemory(from: payload)
         count = elements
@@ -81,7 +94,7 @@ public enum ShareCodec {
       if !isLittleEndian {
         for i in 0..<values.count { values[i] = Float(bitPattern: values[i].bitPattern.byteSwapped) }
       }
-      if let bad = values.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteValue(position: bad) }
+      if let bad = values.withUnsafeBufferPointer(firstNonFinite) { throw .nonFiniteValue(position: bad) }
       return Share(dense: values)
     case .indexed:
       guard elements <= parameterCount, payload.count == elements * 8 else {
@@ -121,6 +134,31 @@ public enum ShareCodec {
   }
 
   private static let isLittleEndian = 1.littleEndian == 1
+
+  /// The position of the first NaN or infinity (all-ones exponent).
+  ///
+  /// This runs over every value of every dense share received, so it is written as explicit
+  /// 16-lane vector operations: the compiler left the plain loop scalar, and it took a fifth of
+  /// a 16-node MovieLens cluster's CPU time.
+  public static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
+    guard let base = values.baseAddress else { return nil }
+    let raw = UnsafeRawPointer(base)
+    let exponent = SIMD16<UInt32>(repeating: 0x7f80_0000)
+    var seen = SIMDMask<SIMD16<Int32>>(repeating: false)
+    var i = 0
+    while i + 16 <= values.count {
+      let bits = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<UInt32>.self) & exponent
+      seen = seen .| (bits .== exponent)
+      i += 16
+    }
+    var found = any(seen)
+    while !found && i < values.count {
+      found = !values[i].isFinite
+      i += 1
+    }
+    guard found else { return nil }
+    return values.firstIndex { !$0.isFinite }
+  }
 
   private static func appendU32(_ out: inout [UInt8], _ v: UInt32) {
     out.append(UInt8(truncatingIfNeeded: v))

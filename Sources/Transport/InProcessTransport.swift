@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 
 /// An in-memory network for tests of the node loop: several nodes in one process, no sockets.
 ///
@@ -47,11 +48,11 @@ public final class InProcessNetwork: @unchecked Sendable {
     condition.unlock()
   }
 
-  func deliver(_ bytes: [UInt8], from: Int, to: Int) -> Bool {
+  func deliver(_ frame: SharedBytes, from: Int, to: Int) -> Bool {
     condition.lock()
     defer { condition.unlock() }
     guard !dead.contains(to), !dead.contains(from), queues[to] != nil else { return false }
-    queues[to]!.append(InboundMessage(sender: from, bytes: bytes))
+    queues[to]!.append(InboundMessage(sender: from, frame: frame))
     deliveredCount += 1
     condition.broadcast()
     return true
@@ -84,7 +85,7 @@ public final class InProcessTransport: MessageTransport {
   }
 
   @discardableResult
-  public func send(_ bytes: [UInt8], to uid: Int) -> Bool { network.deliver(bytes, from: localUID, to: uid) }
+  public func send(_ frame: SharedBytes, to uid: Int) -> Bool { network.deliver(frame, from: localUID, to: uid) }
 
   public func receive(timeout: Double) -> InboundMessage? { network.take(localUID, timeout: timeout) }
 

@@ -1,13 +1,23 @@
+import Numerics
+
 /// A message as it came off the network: who the transport says sent it, and its bytes.
 public struct InboundMessage: Sendable {
   /// The sender's uid, from its socket's routing identity (not from the frame itself).
   public var sender: Int
-  public var bytes: [UInt8]
+  /// The frame, in the memory the transport received it into (no copy).
+  public var frame: SharedBytes
+
+  public init(sender: Int, frame: SharedBytes) {
+    self.sender = sender
+    self.frame = frame
+  }
 
   public init(sender: Int, bytes: [UInt8]) {
-    self.sender = sender
-    self.bytes = bytes
+    self.init(sender: sender, frame: SharedBytes(bytes))
   }
+
+  /// A copy of the frame's bytes.
+  public var bytes: [UInt8] { frame.array }
 }
 
 /// How a node talks to its peers. The node loop depends only on this, so the same loop runs over
@@ -16,13 +26,19 @@ public struct InboundMessage: Sendable {
 /// Contract: used from one thread; `send` never blocks; `receive` blocks at most `timeout`.
 public protocol MessageTransport: AnyObject {
   var localUID: Int { get }
-  /// Queues a whole encoded frame for `uid`. Returns false when it could not be queued (unknown
-  /// peer, or the peer's queue is full because it is not reading).
-  @discardableResult func send(_ bytes: [UInt8], to uid: Int) -> Bool
+  /// Queues a whole encoded frame for `uid`, without copying it: the transport keeps a reference
+  /// until the bytes are gone, so one frame can be queued to every neighbour. Returns false when
+  /// it could not be queued (unknown peer, or the peer's queue is full because it is not reading).
+  @discardableResult func send(_ frame: SharedBytes, to uid: Int) -> Bool
   /// Waits at most `timeout` seconds (0 polls) for one message; nil on timeout.
   func receive(timeout: Double) -> InboundMessage?
   /// Flushes what can be flushed within a short linger, then releases every socket.
   func close()
+}
+
+extension MessageTransport {
+  /// Queues a copy of `bytes` (control frames, tests).
+  @discardableResult public func send(_ bytes: [UInt8], to uid: Int) -> Bool { send(SharedBytes(bytes), to: uid) }
 }
 
 /// Why the transport could not start.

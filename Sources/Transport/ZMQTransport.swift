@@ -19,6 +19,7 @@ public final class ZMQTransport: MessageTransport {
   private let router: UnsafeMutableRawPointer
   private var dealers: [Int: UnsafeMutableRawPointer] = [:]
   private let message: UnsafeMutablePointer<zmq_msg_t>
+  private let outgoing: UnsafeMutablePointer<zmq_msg_t>
   private var closed = false
   /// Messages dropped on receive because their framing or identity was wrong.
   public private(set) var droppedInbound = 0
@@ -45,10 +46,14 @@ public final class ZMQTransport: MessageTransport {
     router = r
     message = .allocate(capacity: 1)
     zmq_msg_init(message)
+    outgoing = .allocate(capacity: 1)
+    zmq_msg_init(outgoing)
     Self.set(r, ZMQ_LINGER, Int32(0))
     Self.set(r, ZMQ_ROUTER_HANDOVER, Int32(1))
     Self.set(r, ZMQ_RCVHWM, Int32(10_000))
     Self.set(r, ZMQ_MAXMSGSIZE, maxMessageBytes)
+    Self.set(r, ZMQ_RCVBUF, Int32(2 << 20))
+    Self.set(r, ZMQ_SNDBUF, Int32(2 << 20))
     let rc = zmq_bind(r, bindEndpoint)
     if rc != 0 {
       let reason = Self.lastError()
@@ -77,6 +82,8 @@ public final class ZMQTransport: MessageTransport {
     let identity = Array(String(localUID).utf8)
     _ = identity.withUnsafeBytes { zmq_setsockopt(d, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
     Self.set(d, ZMQ_SNDHWM, sendQueueLimit)
+    Self.set(d, ZMQ_SNDBUF, Int32(2 << 20))
+    Self.set(d, ZMQ_RCVBUF, Int32(2 << 20))
     Self.set(d, ZMQ_LINGER, Int32(0))
     Self.set(d, ZMQ_RECONNECT_IVL, Int32(100))
     Self.set(d, ZMQ_RECONNECT_IVL_MAX, Int32(2000))
@@ -92,11 +99,27 @@ public final class ZMQTransport: MessageTransport {
 
   public var connectedPeers: [Int] { dealers.keys.sorted() }
 
+  /// Frames at least this large are handed to ZeroMQ in place (`zmq_msg_init_data`, the frame
+  /// retained until the I/O thread has written it); smaller ones are copied, which is cheaper
+  /// than the bookkeeping.
+  static let zeroCopyThreshold = 16 * 1024
+
   @discardableResult
-  public func send(_ bytes: [UInt8], to uid: Int) -> Bool {
+  public func send(_ frame: SharedBytes, to uid: Int) -> Bool {
     guard !closed, let d = dealers[uid] else { return false }
-    let rc = bytes.withUnsafeBytes { zmq_send(d, $0.baseAddress, $0.count, ZMQ_DONTWAIT) }
-    return rc >= 0
+    guard frame.count >= Self.zeroCopyThreshold else {
+      return zmq_send(d, frame.base, frame.count, ZMQ_DONTWAIT) >= 0
+    }
+    let hint = Unmanaged.passRetained(frame).toOpaque()
+    guard
+      zmq_msg_init_data(outgoing, UnsafeMutableRawPointer(mutating: frame.base), frame.count, releaseFrame, hint) == 0
+    else {
+      Unmanaged<SharedBytes>.fromOpaque(hint).release()
+      return false
+    }
+    if zmq_msg_send(outgoing, d, ZMQ_DONTWAIT) >= 0 { return true }
+    zmq_msg_close(outgoing)  // not queued: this releases the frame through `releaseFrame`
+    return false
   }
 
   public func receive(timeout: Double) -> InboundMessage? {
@@ -114,28 +137,44 @@ public final class ZMQTransport: MessageTransport {
   }
 
   /// Reads one whole multipart message if one is waiting: [identity, frame]. Anything else is
-  /// drained and counted as dropped.
+  /// drained and counted as dropped. The frame stays in the ZeroMQ message it arrived in (for a
+  /// large message, the buffer ZeroMQ read the socket into), which the returned bytes own.
   private func tryReceive() -> InboundMessage? {
     while true {
       guard zmq_msg_recv(message, router, ZMQ_DONTWAIT) >= 0 else { return nil }
-      let identity = bytesOfMessage()
-      var parts: [[UInt8]] = []
+      let identity = [UInt8](UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message)))
+      var frame: SharedBytes?
+      var parts = 0
       while zmq_msg_more(message) != 0 {
-        guard zmq_msg_recv(message, router, ZMQ_DONTWAIT) >= 0 else { break }
-        parts.append(bytesOfMessage())
+        let part = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        zmq_msg_init(part)
+        guard zmq_msg_recv(part, router, ZMQ_DONTWAIT) >= 0 else {
+          zmq_msg_close(part)
+          part.deallocate()
+          break
+        }
+        parts += 1
+        let more = zmq_msg_more(part) != 0
+        frame = Self.adopt(part)
+        if !more { break }
       }
-      guard parts.count == 1, let sender = Self.parseIdentity(identity) else {
+      guard parts == 1, let frame, let sender = Self.parseIdentity(identity) else {
         droppedInbound += 1
         continue
       }
-      return InboundMessage(sender: sender, bytes: parts[0])
+      return InboundMessage(sender: sender, frame: frame)
     }
   }
 
-  private func bytesOfMessage() -> [UInt8] {
-    let size = zmq_msg_size(message)
-    guard size > 0, let data = zmq_msg_data(message) else { return [] }
-    return [UInt8](UnsafeRawBufferPointer(start: data, count: size))
+  /// Wraps a received message's bytes; closing the message is deferred to the last reference.
+  static func adopt(_ message: UnsafeMutablePointer<zmq_msg_t>) -> SharedBytes {
+    let address = UInt(bitPattern: message)
+    let data = zmq_msg_data(message).map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(message)
+    return SharedBytes(borrowing: data, count: zmq_msg_size(message)) {
+      guard let message = UnsafeMutablePointer<zmq_msg_t>(bitPattern: address) else { return }
+      zmq_msg_close(message)
+      message.deallocate()
+    }
   }
 
   /// A uid identity is 1–10 ASCII digits fitting in UInt32; anything else is a stray connection.
@@ -157,6 +196,8 @@ public final class ZMQTransport: MessageTransport {
     zmq_close(router)
     zmq_msg_close(message)
     message.deallocate()
+    zmq_msg_close(outgoing)
+    outgoing.deallocate()
     zmq_ctx_term(context)
   }
 
@@ -173,4 +214,11 @@ public final class ZMQTransport: MessageTransport {
   static func lastError() -> String { String(cString: zmq_strerror(zmq_errno())) }
 
   static func now() -> Double { MonotonicClock.now() }
+}
+
+/// ZeroMQ's free callback for frames sent in place: drops the reference `send` took. Runs on
+/// ZeroMQ's I/O thread once the bytes are written, or in `send` if the message was not queued.
+private func releaseFrame(_ data: UnsafeMutableRawPointer?, _ hint: UnsafeMutableRawPointer?) {
+  guard let hint else { return }
+  Unmanaged<SharedBytes>.fromOpaque(hint).release()
 }

@@ -90,7 +90,8 @@ final class Im2colTests: XCTestCase {
   func testIm2colMatchesDefinitionOnManyGeometries() {
     var rng = Xoshiro256(seed: 11)
     for width in [3, 5, 9, 14, 28] {
-      for (kernel, padding, stride) in [(1, 0, 1), (3, 1, 1), (5, 2, 1), (3, 0, 2), (5, 2, 2)] where kernel <= width + 2 * padding {
+      for (kernel, padding, stride) in [(1, 0, 1), (3, 1, 1), (5, 2, 1), (3, 0, 2), (5, 2, 2)]
+      where kernel <= width + 2 * padding {
         let g = ConvGeometry(
           channels: 2, height: 6, width: width, kernelHeight: kernel, kernelWidth: kernel, stride: stride,
           padding: padding)

@@ -1,3 +1,4 @@
+import Foundation
 import Numerics
 import XCTest
 
@@ -30,6 +31,44 @@ final class ZMQTransportTests: XCTestCase {
     let got = try XCTUnwrap(receive(a))
     XCTAssertEqual(got.sender, 2)
     XCTAssertEqual(got.bytes, big)
+  }
+
+  /// A large frame is queued to several peers in place: each receives the same bytes, and the
+  /// sender's buffer is released exactly once, after ZeroMQ has written every copy. A received
+  /// frame stays in ZeroMQ's buffer and is released when the last reference goes.
+  func testZeroCopyFramesAreSharedAndReleasedOnce() throws {
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    let peers = try (2...4).map { try ZMQTransport(uid: $0, bindEndpoint: "tcp://127.0.0.1:*") }
+    defer {
+      a.close()
+      for p in peers { p.close() }
+    }
+    for p in peers { try a.connect(to: p.localUID, endpoint: p.boundEndpoint) }
+    let count = 1 << 20
+    XCTAssertGreaterThanOrEqual(count, ZMQTransport.zeroCopyThreshold)
+    let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+    for i in 0..<count { memory.storeBytes(of: UInt8(truncatingIfNeeded: i &* 31), toByteOffset: i, as: UInt8.self) }
+    let releases = Counter()
+    let address = UInt(bitPattern: memory)
+    var frame: SharedBytes? = SharedBytes(borrowing: UnsafeRawPointer(memory), count: count) {
+      releases.increment()
+      UnsafeMutableRawPointer(bitPattern: address)?.deallocate()
+    }
+    let expected = frame!.array
+    for p in peers { XCTAssertTrue(a.send(frame!, to: p.localUID)) }
+    frame = nil  // ZeroMQ holds the only references now
+    var received: [InboundMessage] = []
+    for p in peers {
+      let m = try XCTUnwrap(receive(p))
+      XCTAssertEqual(m.sender, 1)
+      XCTAssertEqual(m.frame.count, count)
+      XCTAssertTrue(m.frame.bytes.elementsEqual(expected))
+      received.append(m)
+    }
+    let deadline = MonotonicClock.now() + 5
+    while releases.value == 0 && MonotonicClock.now() < deadline { usleep(1000) }
+    XCTAssertEqual(releases.value, 1)
+    XCTAssertEqual(received.count, 3)
   }
 
   func testReceiveTimesOutWhenNothingComes() throws {
@@ -98,5 +137,21 @@ final class ZMQTransportTests: XCTestCase {
     XCTAssertNil(b.receive(timeout: 0.05))
     net.kill(1)
     XCTAssertFalse(a.send([3], to: 1))
+  }
+}
+
+/// A thread-safe counter: ZeroMQ releases frames on its I/O thread.
+final class Counter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var count = 0
+  func increment() {
+    lock.lock()
+    count += 1
+    lock.unlock()
+  }
+  var value: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return count
   }
 }
