@@ -52,8 +52,6 @@ public final class ZMQTransport: MessageTransport {
     Self.set(r, ZMQ_ROUTER_HANDOVER, Int32(1))
     Self.set(r, ZMQ_RCVHWM, Int32(10_000))
     Self.set(r, ZMQ_MAXMSGSIZE, maxMessageBytes)
-    Self.set(r, ZMQ_RCVBUF, Int32(2 << 20))
-    Self.set(r, ZMQ_SNDBUF, Int32(2 << 20))
     let rc = zmq_bind(r, bindEndpoint)
     if rc != 0 {
       let reason = Self.lastError()
@@ -82,8 +80,6 @@ public final class ZMQTransport: MessageTransport {
     let identity = Array(String(localUID).utf8)
     _ = identity.withUnsafeBytes { zmq_setsockopt(d, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
     Self.set(d, ZMQ_SNDHWM, sendQueueLimit)
-    Self.set(d, ZMQ_SNDBUF, Int32(2 << 20))
-    Self.set(d, ZMQ_RCVBUF, Int32(2 << 20))
     Self.set(d, ZMQ_LINGER, Int32(0))
     Self.set(d, ZMQ_RECONNECT_IVL, Int32(100))
     Self.set(d, ZMQ_RECONNECT_IVL_MAX, Int32(2000))
