@@ -89,7 +89,7 @@ final class Conv2d: Layer, CustomStringConvertible {
       unroll(input + s * inputSize)
       // y = b·1ᵀ + W·cols, written in place as the sample's [channel][pixel] block.
       let y = output + s * outChannels * p
-      BLAS.gemm(.none, .none, m: outChannels, n: p, k: 1, a: b, lda: 1, b: ones.pointer, ldb: p, c: y, ldc: p)
+      for c in 0..<outChannels { (y + c * p).update(repeating: b[c], count: p) }
       BLAS.gemm(
         .none, .none, m: outChannels, n: p, k: k, a: w, lda: k, b: columns.pointer, ldb: p, beta: 1, c: y, ldc: p)
     }
@@ -101,9 +101,10 @@ final class Conv2d: Layer, CustomStringConvertible {
   ) {
     let p = geometry.columnCols
     let k = geometry.columnRows
-    for s in 0..<batch {
+    // Last sample first: its columns are still unrolled from the forward pass.
+    for s in (0..<batch).reversed() {
       let gradient = dy + s * outChannels * p
-      let beta: Float = s == 0 ? 0 : 1
+      let beta: Float = s == batch - 1 ? 0 : 1
       BLAS.gemv(.none, m: outChannels, n: p, a: gradient, lda: p, x: ones.pointer, beta: beta, y: db)
       unroll(input + s * inputSize)
       if transposedWeightGradient {

@@ -149,18 +149,17 @@ public final class Aggregator {
   /// The slow path for a block holding a non-finite value: element by element, each parameter
   /// averaged over its finite values with the weights renormalised.
   private func foldBlockSkippingNonFinite(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
-    let views = pending.map { entry in entry.share.withUnsafeValues { $0.baseAddress! + start } }
-    withExtendedLifetime(pending) {
-      for i in 0..<n {
-        var total = selfWeight
-        var value = selfWeight * block[i]
-        for (k, entry) in pending.enumerated() where views[k][i].isFinite {
-          value += entry.weight * views[k][i]
-          total += entry.weight
+    var totals = [Float](repeating: selfWeight, count: n)
+    var sums = (0..<n).map { selfWeight * block[$0] }
+    for (share, weight) in pending {
+      share.withUnsafeValues { values in
+        for i in 0..<n where values[start + i].isFinite {
+          sums[i] += weight * values[start + i]
+          totals[i] += weight
         }
-        block[i] = total > 0 ? value / total : block[i]
       }
     }
+    for i in 0..<n where totals[i] > 0 { block[i] = sums[i] / totals[i] }
   }
 
   /// Before a partial share forces the running sum (rare: dense and partial shares in one
