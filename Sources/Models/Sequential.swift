@@ -62,8 +62,19 @@ public final class Sequential: Model {
     losses = FloatBuffer(count: batch)
   }
 
+  /// Receives each layer's time in `profileLayers`; nil, and never called, in training.
+  private typealias LayerClock = (_ layer: Int, _ backward: Bool, _ seconds: Double) -> Void
+
+  @inline(__always)
+  private func timed(_ clock: LayerClock?, layer: Int, backward: Bool, _ body: () -> Void) {
+    guard let clock else { return body() }
+    let start = MonotonicClock.now()
+    body()
+    clock(layer, backward, MonotonicClock.now() - start)
+  }
+
   /// Runs the layers on the batch; the output is `activations.last`.
-  private func forward(_ batch: Batch) {
+  private func forward(_ batch: Batch, clock: LayerClock? = nil) {
     let n = batch.count
     reserve(n)
     precondition(
@@ -71,23 +82,29 @@ public final class Sequential: Model {
       "\(name): batch inputs hold \(batch.inputs.count) floats, need \(n * sizes[0])")
     batch.inputs.withUnsafeBufferPointer { activations[0].pointer.update(from: $0.baseAddress!, count: n * sizes[0]) }
     for (i, layer) in layers.enumerated() {
-      layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: n)
+      timed(clock, layer: i, backward: false) {
+        layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: n)
+      }
     }
   }
 
-  public func computeGradients(_ batch: Batch) -> Float {
+  public func computeGradients(_ batch: Batch) -> Float { computeGradients(batch, clock: nil) }
+
+  private func computeGradients(_ batch: Batch, clock: LayerClock?) -> Float {
     let n = batch.count
     guard n > 0 else { return 0 }
-    forward(batch)
+    forward(batch, clock: clock)
     let out = activations[layers.count].pointer
     let dOut = activationGradients[layers.count].pointer
     let loss = Losses.lossAndGradient(
       lossKind, output: out, classes: sizes[layers.count], batch: batch, gradient: dOut)
     for i in stride(from: layers.count - 1, through: 0, by: -1) {
-      layers[i].backward(
-        input: activations[i].pointer, output: activations[i + 1].pointer,
-        outputGradient: activationGradients[i + 1].pointer,
-        inputGradient: i == 0 ? nil : activationGradients[i].pointer, batch: n)
+      timed(clock, layer: i, backward: true) {
+        layers[i].backward(
+          input: activations[i].pointer, output: activations[i + 1].pointer,
+          outputGradient: activationGradients[i + 1].pointer,
+          inputGradient: i == 0 ? nil : activationGradients[i].pointer, batch: n)
+      }
     }
     return loss
   }
@@ -109,28 +126,16 @@ public final class Sequential: Model {
   /// Mean seconds each layer spends in forward and backward on `batch`, over `repeats` passes
   /// after one warm-up (benchmarks: shows where a step's time goes). Leaves gradients written.
   public func profileLayers(_ batch: Batch, repeats: Int) -> [LayerProfile] {
-    let n = batch.count
-    guard n > 0, repeats > 0 else { return [] }
+    guard batch.count > 0, repeats > 0 else { return [] }
     var times = Array(repeating: (forward: 0.0, backward: 0.0), count: layers.count)
-    for pass in 0...repeats {
-      let scale = pass == 0 ? 0.0 : 1.0 / Double(repeats)
-      reserve(n)
-      batch.inputs.withUnsafeBufferPointer { activations[0].pointer.update(from: $0.baseAddress!, count: n * sizes[0]) }
-      for (i, layer) in layers.enumerated() {
-        let start = MonotonicClock.now()
-        layer.forward(activations[i].pointer, activations[i + 1].pointer, batch: n)
-        times[i].forward += (MonotonicClock.now() - start) * scale
-      }
-      _ = Losses.lossAndGradient(
-        lossKind, output: activations[layers.count].pointer, classes: sizes[layers.count], batch: batch,
-        gradient: activationGradients[layers.count].pointer)
-      for i in stride(from: layers.count - 1, through: 0, by: -1) {
-        let start = MonotonicClock.now()
-        layers[i].backward(
-          input: activations[i].pointer, output: activations[i + 1].pointer,
-          outputGradient: activationGradients[i + 1].pointer,
-          inputGradient: i == 0 ? nil : activationGradients[i].pointer, batch: n)
-        times[i].backward += (MonotonicClock.now() - start) * scale
+    _ = computeGradients(batch)  // warm-up, not timed
+    for _ in 0..<repeats {
+      _ = computeGradients(batch) { layer, backward, seconds in
+        if backward {
+          times[layer].backward += seconds / Double(repeats)
+        } else {
+          times[layer].forward += seconds / Double(repeats)
+        }
       }
     }
     return zip(layers, times).map {

@@ -99,8 +99,7 @@ public final class Aggregator {
       let total = selfWeight + denseWeight
       let rescale = abs(total - 1) > 1e-6 && total > 0
       if let source = self.own, source !== own { own.copy(from: source) }
-      var start = 0
-      while start < own.count {
+      for start in stride(from: 0, to: own.count, by: Self.block) {
         let n = min(Self.block, own.count - start)
         if blockIsFinite(start: start, count: n) {
           foldBlock(start: start, count: n, into: own.pointer + start)
@@ -108,7 +107,6 @@ public final class Aggregator {
         } else {
           foldBlockSkippingNonFinite(start: start, count: n, into: own.pointer + start)
         }
-        start += n
       }
     } else if sawPartial {
       for i in 0..<own.count { own[i] = sum[i] / weightSum[i] }
@@ -135,8 +133,7 @@ public final class Aggregator {
     for (i, entry) in pending.enumerated() where !entry.share.valuesChecked {
       let bad = entry.share.withUnsafeValues { values -> Int in
         let block = UnsafeBufferPointer(rebasing: values[start..<(start + n)])
-        guard ShareCodec.firstNonFinite(block) != nil else { return 0 }
-        return block.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        return ShareCodec.firstNonFinite(block) == nil ? 0 : Self.nonFiniteCount(block)
       }
       if bad > 0 {
         ignoredValues[i] += bad
@@ -166,9 +163,13 @@ public final class Aggregator {
   /// average), an unchecked dense share is checked whole and left out if any value is not finite.
   private func acceptWhole(_ share: Share, at index: Int) -> Bool {
     guard !share.valuesChecked else { return true }
-    let bad = share.withUnsafeValues { $0.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+    let bad = share.withUnsafeValues(Self.nonFiniteCount)
     ignoredValues[index] = bad
     return bad == 0
+  }
+
+  private static func nonFiniteCount(_ values: UnsafeBufferPointer<Float>) -> Int {
+    values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
   }
 
   /// Folds the pending dense shares into `sum` (a partial share needs the running sum).
@@ -179,12 +180,9 @@ public final class Aggregator {
       if acceptWhole(entry.share, at: i) { kept.append(entry) } else { denseWeight -= entry.weight }
     }
     pending = kept
-    var start = 0
     sum.copy(from: own)
-    while start < sum.count {
-      let n = min(Self.block, sum.count - start)
-      foldBlock(start: start, count: n, into: sum.pointer + start)
-      start += n
+    for start in stride(from: 0, to: sum.count, by: Self.block) {
+      foldBlock(start: start, count: min(Self.block, sum.count - start), into: sum.pointer + start)
     }
     pending.removeAll(keepingCapacity: true)
     materialised = true
