@@ -1,5 +1,13 @@
 import Numerics
 
+/// How `Conv2d` computes.
+public enum ConvolutionAlgorithm: String, Sendable {
+  /// Winograd's F(2×2, 5×5) where it applies (`WinogradConvolution.applies`), im2col elsewhere.
+  case automatic
+  /// im2col + sgemm for every convolution: the reference the Winograd path is tested against.
+  case im2col
+}
+
 /// 2-D convolution by im2col + sgemm, one sample at a time. Weights are stored
 /// outChannels × (inChannels·kH·kW), PyTorch's layout flattened.
 ///
@@ -24,8 +32,17 @@ final class Conv2d: Layer, CustomStringConvertible {
   private var ones = FloatBuffer(count: 0)
   /// The sample whose columns `columns` holds, so backward on a batch of one skips re-unrolling.
   private var unrolled: UnsafePointer<Float>?
+  /// Set for the convolutions Winograd's F(2×2, 5×5) computes faster (5×5, stride 1, many input
+  /// channels); nil for the rest, which take im2col + sgemm.
+  private var winograd: WinogradConvolution?
 
-  init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {
+  let algorithm: ConvolutionAlgorithm
+
+  init(
+    _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+    algorithm: ConvolutionAlgorithm = .automatic
+  ) {
+    self.algorithm = algorithm
     self.inChannels = inChannels
     self.outChannels = outChannels
     self.kernel = kernel
@@ -33,7 +50,9 @@ final class Conv2d: Layer, CustomStringConvertible {
     self.padding = padding
   }
 
-  var description: String { "Conv2d(\(inChannels)→\(outChannels), \(kernel)×\(kernel))" }
+  var description: String {
+    "Conv2d(\(inChannels)→\(outChannels), \(kernel)×\(kernel)\(winograd == nil ? "" : ", Winograd"))"
+  }
   var fanIn: Int { inChannels * kernel * kernel }
   var parameterCount: Int { outChannels * fanIn + outChannels }
   var tensors: [ParameterTensor] {
@@ -53,11 +72,15 @@ final class Conv2d: Layer, CustomStringConvertible {
     guard geometry.outputHeight > 0, geometry.outputWidth > 0 else {
       throw ModelError("Conv2d kernel \(kernel) does not fit input \(input)")
     }
+    ones = FloatBuffer(count: geometry.columnCols)
+    for i in 0..<ones.count { ones[i] = 1 }
+    if algorithm == .automatic && WinogradConvolution.applies(to: geometry) {
+      winograd = WinogradConvolution(geometry: geometry, outChannels: outChannels)
+      return [outChannels, geometry.outputHeight, geometry.outputWidth]
+    }
     columns = FloatBuffer(count: geometry.columnRows * geometry.columnCols)
     columnGradient = FloatBuffer(count: geometry.columnRows * geometry.columnCols)
     weightGradientT = FloatBuffer(count: transposedWeightGradient ? geometry.columnRows * outChannels : 0)
-    ones = FloatBuffer(count: geometry.columnCols)
-    for i in 0..<ones.count { ones[i] = 1 }
     return [outChannels, geometry.outputHeight, geometry.outputWidth]
   }
 
@@ -82,6 +105,7 @@ final class Conv2d: Layer, CustomStringConvertible {
   }
 
   func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int) {
+    if let winograd { return winograd.forward(input, output, batch: batch, weights: w, bias: b) }
     let p = geometry.columnCols
     let k = geometry.columnRows
     unrolled = nil
@@ -101,6 +125,14 @@ final class Conv2d: Layer, CustomStringConvertible {
   ) {
     let p = geometry.columnCols
     let k = geometry.columnRows
+    if let winograd {
+      for s in 0..<batch {
+        BLAS.gemv(
+          .none, m: outChannels, n: p, a: dy + s * outChannels * p, lda: p, x: ones.pointer, beta: s == 0 ? 0 : 1, y: db
+        )
+      }
+      return winograd.backward(input: input, outputGradient: dy, inputGradient: dx, batch: batch, weightGradient: dw)
+    }
     // Last sample first: its columns are still unrolled from the forward pass.
     for s in (0..<batch).reversed() {
       let gradient = dy + s * outChannels * p

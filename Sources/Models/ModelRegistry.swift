@@ -13,10 +13,12 @@ public struct ModelSettings: Sendable {
   public var embeddingDimension: Int
   /// nil means the model's own default loss.
   public var loss: LossKind?
+  /// How convolutions compute; `.automatic` everywhere but in benchmarks and tests that compare.
+  public var convolution: ConvolutionAlgorithm
 
   public init(
     name: String, inputShape: [Int] = [], classes: Int = 0, hiddenSizes: [Int] = [200, 200], users: Int = 0,
-    items: Int = 0, embeddingDimension: Int = 20, loss: LossKind? = nil
+    items: Int = 0, embeddingDimension: Int = 20, loss: LossKind? = nil, convolution: ConvolutionAlgorithm = .automatic
   ) {
     self.name = name
     self.inputShape = inputShape
@@ -26,6 +28,7 @@ public struct ModelSettings: Sendable {
     self.items = items
     self.embeddingDimension = embeddingDimension
     self.loss = loss
+    self.convolution = convolution
   }
 }
 
@@ -63,21 +66,21 @@ public enum ModelRegistry {
       layers.append(Linear(width, try needClasses()))
       return try classifier(layers, input: [flat])
     case "FemnistCNN":
-      return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62), input: [1, 28, 28])
+      return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62, s.convolution), input: [1, 28, 28])
     case "CelebaCNN":
-      return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84])
+      return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2, s.convolution), input: [3, 84, 84])
     case "CNN":
       // decentralizepy names both FEMNIST's and CelebA's network `CNN`; the input decides.
       if flat == 3 * 84 * 84 {
-        return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2), input: [3, 84, 84])
+        return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2, s.convolution), input: [3, 84, 84])
       }
       if flat == 28 * 28 {
-        return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62), input: [1, 28, 28])
+        return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62, s.convolution), input: [1, 28, 28])
       }
       throw ModelError("CNN is defined for FEMNIST (1×28×28) and CelebA (3×84×84) inputs, got \(s.inputShape)")
     case "LeNet":
       guard flat == 3 * 32 * 32 else { throw ModelError("LeNet expects CIFAR-10 inputs 3×32×32, got \(s.inputShape)") }
-      return try classifier(leNet(classes: s.classes > 0 ? s.classes : 10), input: [3, 32, 32])
+      return try classifier(leNet(classes: s.classes > 0 ? s.classes : 10, s.convolution), input: [3, 32, 32])
     case "MatrixFactorization":
       if let loss = s.loss, loss != .meanSquaredError {
         throw ModelError("MatrixFactorization trains with MSELoss, got \(loss.rawValue)")
@@ -89,34 +92,34 @@ public enum ModelRegistry {
   }
 
   /// decentralizepy's FEMNIST CNN: 1,690,046 parameters with 62 classes.
-  static func femnistCNN(classes: Int) -> [any Layer] {
+  static func femnistCNN(classes: Int, _ algorithm: ConvolutionAlgorithm = .automatic) -> [any Layer] {
     // decentralizepy's conv → ReLU → pool, with ReLU fused into the pool (MaxPool2d).
     [
-      Conv2d(1, 32, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
-      Conv2d(32, 64, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
+      Conv2d(1, 32, kernel: 5, padding: 2, algorithm: algorithm), MaxPool2d(2, relu: true),
+      Conv2d(32, 64, kernel: 5, padding: 2, algorithm: algorithm), MaxPool2d(2, relu: true),
       Linear(7 * 7 * 64, 512), ReLU(), Linear(512, classes),
     ]
   }
 
   /// decentralizepy's CelebA CNN: four 3×3 "same" convolutions of 32 channels, each followed by
   /// max-pool 2 and ReLU (84 → 42 → 21 → 10 → 5), then a linear layer 800 → classes.
-  static func celebaCNN(classes: Int) -> [any Layer] {
+  static func celebaCNN(classes: Int, _ algorithm: ConvolutionAlgorithm = .automatic) -> [any Layer] {
     [
-      Conv2d(3, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
-      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
-      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
-      Conv2d(32, 32, kernel: 3, padding: 1), MaxPool2d(2, relu: true),
+      Conv2d(3, 32, kernel: 3, padding: 1, algorithm: algorithm), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 3, padding: 1, algorithm: algorithm), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 3, padding: 1, algorithm: algorithm), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 3, padding: 1, algorithm: algorithm), MaxPool2d(2, relu: true),
       Linear(5 * 5 * 32, classes),
     ]
   }
 
   /// decentralizepy's CIFAR-10 LeNet without its GroupNorm layers (not implemented here): three
   /// 5×5 "same" convolutions (32, 32, 64 channels), each with ReLU and max-pool 2, then 1024 → classes.
-  static func leNet(classes: Int) -> [any Layer] {
+  static func leNet(classes: Int, _ algorithm: ConvolutionAlgorithm = .automatic) -> [any Layer] {
     [
-      Conv2d(3, 32, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
-      Conv2d(32, 32, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
-      Conv2d(32, 64, kernel: 5, padding: 2), MaxPool2d(2, relu: true),
+      Conv2d(3, 32, kernel: 5, padding: 2, algorithm: algorithm), MaxPool2d(2, relu: true),
+      Conv2d(32, 32, kernel: 5, padding: 2, algorithm: algorithm), MaxPool2d(2, relu: true),
+      Conv2d(32, 64, kernel: 5, padding: 2, algorithm: algorithm), MaxPool2d(2, relu: true),
       Linear(4 * 4 * 64, classes),
     ]
   }

@@ -160,7 +160,7 @@ public enum Im2col {
   /// Copies `n` floats with unaligned vector moves; the overlapping tail store avoids a
   /// scalar loop for the odd widths convolutions produce.
   @inline(__always)
-  private static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+  static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
     let d = UnsafeMutableRawPointer(dst)
     let s = UnsafeRawPointer(src)
     if n >= 8 {

@@ -83,7 +83,8 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(
       profile.map(\.layer),
       [
-        "Conv2d(1→32, 5×5)", "MaxPool2d(2)+ReLU", "Conv2d(32→64, 5×5)", "MaxPool2d(2)+ReLU", "Linear(3136→512)", "ReLU",
+        "Conv2d(1→32, 5×5)", "MaxPool2d(2)+ReLU", "Conv2d(32→64, 5×5, Winograd)", "MaxPool2d(2)+ReLU",
+        "Linear(3136→512)", "ReLU",
         "Linear(512→62)",
       ])
     XCTAssertTrue(profile.allSatisfy { $0.forwardSeconds >= 0 && $0.backwardSeconds >= 0 })
