@@ -30,6 +30,47 @@ final class LayerTests: XCTestCase {
     }
   }
 
+  /// The vectorised 2×2 pool equals the definition (first maximum wins, as PyTorch; the fused
+  /// ReLU passes a gradient only where its output is positive) on inputs full of ties, on widths
+  /// that take the four-window vectors and the scalar tail.
+  func testPool2x2MatchesDefinitionWithTies() throws {
+    var rng = Xoshiro256(seed: 31)
+    for (shape, relu) in [([2, 28, 28], true), ([3, 14, 14], false), ([1, 10, 18], true), ([2, 6, 22], false)] {
+      let (c, h, w) = (shape[0], shape[1], shape[2])
+      let batch = 3
+      let pool = MaxPool2d(2, relu: relu)
+      XCTAssertEqual(try pool.configure(input: shape), [c, h / 2, w / 2])
+      let input = (0..<(batch * c * h * w)).map { _ in Float(rng.nextInt(below: 4)) - 1.5 }
+      let dy = (0..<(batch * c * (h / 2) * (w / 2))).map { _ in rng.uniform(-1, 1) }
+      var output = [Float](repeating: .nan, count: dy.count)
+      var dx = [Float](repeating: .nan, count: input.count)
+      pool.forward(input, &output, batch: batch)
+      pool.backward(input: input, output: output, outputGradient: dy, inputGradient: &dx, batch: batch)
+      var expectedOutput = [Float](repeating: 0, count: dy.count)
+      var expectedDx = [Float](repeating: 0, count: input.count)
+      for plane in 0..<(batch * c) {
+        for y in 0..<(h / 2) {
+          for x in 0..<(w / 2) {
+            var best = -Float.infinity
+            var at = 0
+            for (dy0, dx0) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+              let i = plane * h * w + (2 * y + dy0) * w + 2 * x + dx0
+              if input[i] > best {
+                best = input[i]
+                at = i
+              }
+            }
+            let o = (plane * (h / 2) + y) * (w / 2) + x
+            expectedOutput[o] = relu ? max(best, 0) : best
+            expectedDx[at] = relu && best <= 0 ? 0 : dy[o]
+          }
+        }
+      }
+      XCTAssertEqual(output, expectedOutput, "\(shape) relu \(relu)")
+      XCTAssertEqual(dx, expectedDx, "\(shape) relu \(relu)")
+    }
+  }
+
   /// Finite differences through the fused pool on shapes that do and do not tile.
   func testPoolReLUGradients() throws {
     for (input, window) in [([2, 6, 6], 2), ([2, 7, 7], 2), ([2, 9, 8], 3)] {
