@@ -33,6 +33,24 @@ final class ClusterTests: XCTestCase {
     XCTAssertGreaterThan(mean, 85, "mean test accuracy \(mean) %")
   }
 
+  /// The FEMNIST CNN (its second convolution on the Winograd path) learns MNIST in two real
+  /// processes: 150 local steps each, averaged with the neighbour every 10.
+  func testTwoNodesTrainTheCNNOnMNIST() throws {
+    guard let mnist = Self.mnistDir() else {
+      throw XCTSkip("MNIST not found in $PEERD_DATA, ./data or ../shared/data; run scripts/download_datasets.sh")
+    }
+    let h = try ClusterHarness(
+      nodes: 2, degree: 1,
+      config: testConfig(
+        dataset: "MNIST", model: "CNN", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)", lr: 0.05,
+        rounds: 10, iterations: 15, testAfter: 15))
+    XCTAssertEqual(h.wait(try h.start(), timeout: 300), [0, 0], h.output(0))
+    for uid in 0..<2 {
+      let accuracy = try XCTUnwrap(try h.series(uid, "test_acc")[15])
+      XCTAssertGreaterThan(accuracy, 90, "node \(uid) test accuracy \(accuracy) %")
+    }
+  }
+
   static func mnistDir() -> String? {
     var roots: [String] = []
     if let env = ProcessInfo.processInfo.environment["PEERD_DATA"] { roots.append(env) }
