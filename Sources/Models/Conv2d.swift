@@ -8,8 +8,9 @@ public enum ConvolutionAlgorithm: String, Sendable {
   case im2col
 }
 
-/// 2-D convolution by im2col + sgemm, one sample at a time. Weights are stored
-/// outChannels × (inChannels·kH·kW), PyTorch's layout flattened.
+/// 2-D convolution. Weights are stored outChannels × (inChannels·kH·kW), PyTorch's layout
+/// flattened. Stride-1 5×5 convolutions over many channels hand their arithmetic to
+/// `WinogradConvolution`; the rest run im2col + sgemm, one sample at a time.
 ///
 /// One sample's column matrix (627 KB for FEMNIST's second convolution) stays in L2 between
 /// im2col and the sgemms that read it, and the sgemms read and write the activations in place
