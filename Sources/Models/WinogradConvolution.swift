@@ -25,9 +25,10 @@ final class WinogradConvolution {
   private let tilesY: Int, tilesX: Int, tilesPerSample: Int
   /// Row stride of V and M: a group's tiles plus eight floats of slack for partial vectors.
   private let rowStride: Int
-  /// Rows of the zero-bordered input planes, `2·tilesY + 4` by `inputPitch`.
+  /// Row pitch of the zero-bordered input planes (2·tilesY + 4 rows): every tile's 6×6 window
+  /// fits, including the extra row and column an odd output size needs.
   private let inputPitch: Int
-  /// Rows of the staged output planes: whole vectors of 16.
+  /// Row pitch of the staged output planes: whole vectors of 16, so no store crosses a row.
   private let outputPitch: Int
   private let u: FloatBuffer, du: FloatBuffer, v: FloatBuffer, m: FloatBuffer
   private let paddedInput: FloatBuffer, paddedGradient: FloatBuffer
