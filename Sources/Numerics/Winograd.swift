@@ -85,19 +85,15 @@ public enum Winograd {
     _ padded: UnsafePointer<Float>, pitch: Int, tilesY: Int, tilesX: Int, into v: UnsafeMutablePointer<Float>,
     componentStride: Int
   ) {
-    withTile { t in
-      for ty in 0..<tilesY {
-        for tx0 in stride(from: 0, to: tilesX, by: lanes) {
-          let window = padded + 2 * ty * pitch + 2 * tx0
-          for i in 0..<6 {
-            for j in 0..<6 { t[i * 6 + j] = loadEven(window + i * pitch + j) }
-          }
-          for j in 0..<6 { input1D(t + j, 6) }
-          for i in 0..<6 { input1D(t + i * 6, 1) }
-          let column = v + ty * tilesX + tx0
-          for xi in 0..<components { store(t[xi], column + xi * componentStride) }
-        }
+    forEachVector(tilesY: tilesY, tilesX: tilesX) { t, ty, tx0 in
+      let window = padded + 2 * ty * pitch + 2 * tx0
+      for i in 0..<6 {
+        for j in 0..<6 { t[i * 6 + j] = loadEven(window + i * pitch + j) }
       }
+      for j in 0..<6 { input1D(t + j, 6) }
+      for i in 0..<6 { input1D(t + i * 6, 1) }
+      let column = v + ty * tilesX + tx0
+      for xi in 0..<components { store(t[xi], column + xi * componentStride) }
     }
   }
 
@@ -108,21 +104,17 @@ public enum Winograd {
     _ dv: UnsafePointer<Float>, componentStride: Int, tilesY: Int, tilesX: Int,
     into padded: UnsafeMutablePointer<Float>, pitch: Int
   ) {
-    withTile { t in
-      for ty in 0..<tilesY {
-        for tx0 in stride(from: 0, to: tilesX, by: lanes) {
-          let live = firstLanes(min(lanes, tilesX - tx0))
-          let column = dv + ty * tilesX + tx0
-          for xi in 0..<components { t[xi] = load(column + xi * componentStride).replacing(with: 0, where: .!live) }
-          for i in 0..<6 { inputAdjoint1D(t + i * 6, 1) }
-          for j in 0..<6 { inputAdjoint1D(t + j, 6) }
-          let window = padded + 2 * ty * pitch + 2 * tx0
-          for i in 0..<6 {
-            let row = window + i * pitch
-            // Columns j and j+1 of eight tiles interleave into 16 consecutive floats.
-            for j in stride(from: 0, to: 6, by: 2) { add(interleave(t[i * 6 + j], t[i * 6 + j + 1]), row + j) }
-          }
-        }
+    forEachVector(tilesY: tilesY, tilesX: tilesX) { t, ty, tx0 in
+      let live = firstLanes(min(lanes, tilesX - tx0))
+      let column = dv + ty * tilesX + tx0
+      for xi in 0..<components { t[xi] = load(column + xi * componentStride).replacing(with: 0, where: .!live) }
+      for i in 0..<6 { inputAdjoint1D(t + i * 6, 1) }
+      for j in 0..<6 { inputAdjoint1D(t + j, 6) }
+      let window = padded + 2 * ty * pitch + 2 * tx0
+      for i in 0..<6 {
+        let row = window + i * pitch
+        // Columns j and j+1 of eight tiles interleave into 16 consecutive floats.
+        for j in stride(from: 0, to: 6, by: 2) { add(interleave(t[i * 6 + j], t[i * 6 + j + 1]), row + j) }
       }
     }
   }
@@ -157,19 +149,15 @@ public enum Winograd {
     _ m: UnsafePointer<Float>, componentStride: Int, tilesY: Int, tilesX: Int, bias: Float,
     into output: UnsafeMutablePointer<Float>, pitch: Int
   ) {
-    withTile { t in
-      for ty in 0..<tilesY {
-        for tx0 in stride(from: 0, to: tilesX, by: lanes) {
-          let column = m + ty * tilesX + tx0
-          for xi in 0..<components { t[xi] = load(column + xi * componentStride) }
-          // Columns, then rows: 6×6 → 2×6 → 2×2, each entry one vector across the tiles.
-          for j in 0..<6 { output1D(t + j, 6) }
-          for i in 0..<2 { output1D(t + i * 6, 1) }
-          let top = output + 2 * ty * pitch + 2 * tx0
-          store(interleave(t[0] + bias, t[1] + bias), top)
-          store(interleave(t[6] + bias, t[7] + bias), top + pitch)
-        }
-      }
+    forEachVector(tilesY: tilesY, tilesX: tilesX) { t, ty, tx0 in
+      let column = m + ty * tilesX + tx0
+      for xi in 0..<components { t[xi] = load(column + xi * componentStride) }
+      // Columns, then rows: 6×6 → 2×6 → 2×2, each entry one vector across the tiles.
+      for j in 0..<6 { output1D(t + j, 6) }
+      for i in 0..<2 { output1D(t + i * 6, 1) }
+      let top = output + 2 * ty * pitch + 2 * tx0
+      store(interleave(t[0] + bias, t[1] + bias), top)
+      store(interleave(t[6] + bias, t[7] + bias), top + pitch)
     }
   }
 
@@ -179,21 +167,17 @@ public enum Winograd {
     _ dy: UnsafePointer<Float>, pitch: Int, tilesY: Int, tilesX: Int, into dm: UnsafeMutablePointer<Float>,
     componentStride: Int
   ) {
-    withTile { t in
-      for ty in 0..<tilesY {
-        for tx0 in stride(from: 0, to: tilesX, by: lanes) {
-          let top = load16(dy + 2 * ty * pitch + 2 * tx0)
-          let bottom = load16(dy + (2 * ty + 1) * pitch + 2 * tx0)
-          t[0] = top.evenHalf
-          t[1] = top.oddHalf
-          t[6] = bottom.evenHalf
-          t[7] = bottom.oddHalf
-          for i in 0..<2 { outputAdjoint1D(t + i * 6, 1) }
-          for j in 0..<6 { outputAdjoint1D(t + j, 6) }
-          let column = dm + ty * tilesX + tx0
-          for xi in 0..<components { store(t[xi], column + xi * componentStride) }
-        }
-      }
+    forEachVector(tilesY: tilesY, tilesX: tilesX) { t, ty, tx0 in
+      let top = load16(dy + 2 * ty * pitch + 2 * tx0)
+      let bottom = load16(dy + (2 * ty + 1) * pitch + 2 * tx0)
+      t[0] = top.evenHalf
+      t[1] = top.oddHalf
+      t[6] = bottom.evenHalf
+      t[7] = bottom.oddHalf
+      for i in 0..<2 { outputAdjoint1D(t + i * 6, 1) }
+      for j in 0..<6 { outputAdjoint1D(t + j, 6) }
+      let column = dm + ty * tilesX + tx0
+      for xi in 0..<components { store(t[xi], column + xi * componentStride) }
     }
   }
 }
@@ -282,6 +266,19 @@ extension Winograd {
   }
 
   // MARK: Memory
+
+  /// Calls `body` for each vector of tiles, tile row by tile row, eight tiles (or the row's
+  /// last few) at a time, with a 36-vector scratch tile on the stack.
+  @inline(__always)
+  static func forEachVector(
+    tilesY: Int, tilesX: Int, _ body: (_ tile: UnsafeMutablePointer<Vector>, _ ty: Int, _ tx0: Int) -> Void
+  ) {
+    withTile { t in
+      for ty in 0..<tilesY {
+        for tx0 in stride(from: 0, to: tilesX, by: lanes) { body(t, ty, tx0) }
+      }
+    }
+  }
 
   /// Runs `body` with a 36-vector scratch tile on the stack.
   @inline(__always)
