@@ -63,6 +63,25 @@ final class WinogradTests: XCTestCase {
     assertClose(fast.gradients.array, reference.gradients.array, "FEMNIST CNN gradients")
   }
 
+  /// Same seed, same steps → bit-identical FEMNIST CNN parameters through the Winograd path.
+  func testSameSeedIsBitIdenticalThroughWinograd() throws {
+    func train(seed: UInt64) throws -> [UInt32] {
+      var rng = Xoshiro256(seed: seed)
+      let model = try ModelRegistry.make(ModelSettings(name: "CNN", inputShape: [1, 28, 28], classes: 62), rng: &rng)
+      let sgd = try OptimizerRegistry.make(
+        OptimizerSettings(learningRate: 0.05, momentum: 0.9), parameterCount: model.parameterCount)
+      for step in 0..<3 {
+        _ = model.computeGradients(
+          classificationBatch(count: 5, shape: [1, 28, 28], classes: 62, seed: 90 + UInt64(step)))
+        sgd.step(model)
+      }
+      return model.parameters.array.map(\.bitPattern)
+    }
+    let a = try train(seed: 91)
+    XCTAssertEqual(a, try train(seed: 91))
+    XCTAssertNotEqual(a, try train(seed: 92))
+  }
+
   func testWinogradGradientsFiniteDifferences() throws {
     for (index, shape) in shapes.prefix(2).enumerated() {
       let (winograd, _, _) = try pair(shape, seed: 70 + UInt64(index))
