@@ -64,7 +64,16 @@ public enum Winograd {
     withTile { t in
       for q0 in stride(from: 0, to: count, by: lanes) {
         let n = min(lanes, count - q0)
-        for xi in 0..<components { t[xi] = load(du + xi * count + q0) }
+        for xi in 0..<components {
+          // A partial vector loaded whole would read past the last component's end.
+          if n == lanes {
+            t[xi] = load(du + xi * count + q0)
+          } else {
+            var v = Vector()
+            for lane in 0..<n { v[lane] = du[xi * count + q0 + lane] }
+            t[xi] = v
+          }
+        }
         for i in 0..<6 { filterAdjoint1D(t + i * 6, 1) }  // rows: 6×6 → 6×5
         for j in 0..<5 { filterAdjoint1D(t + j, 6) }  // columns: 6×5 → 5×5
         for k in 0..<25 {
