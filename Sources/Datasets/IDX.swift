@@ -72,19 +72,33 @@ enum IDX {
     Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
   }
 
+  /// The header's size fields after the magic number, once the header is long enough and the
+  /// magic number says it holds `kind`.
+  static func header(
+    _ b: UnsafeRawBufferPointer, _ path: String, magic: Int, fields: Int, kind: String
+  ) throws -> [Int] {
+    let length = 4 * (fields + 1)
+    guard b.count >= length else { throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)") }
+    guard u32(b, 0) == magic else {
+      throw DatasetError(
+        "\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x\(String(magic, radix: 16)) (IDX \(kind))"
+      )
+    }
+    return (1...fields).map { u32(b, 4 * $0) }
+  }
+
   static func images(_ path: String, cacheDirectory: String) throws -> Images {
     let file = try mapDecoded(path, cacheDirectory: cacheDirectory)
     let b = file.bytes
-    guard b.count >= 16 else { throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)") }
-    guard u32(b, 0) == 0x803 else {
-      throw DatasetError("\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x803 (IDX images)")
-    }
-    let count = u32(b, 4)
-    let rows = u32(b, 8)
-    let cols = u32(b, 12)
-    guard rows > 0, cols > 0, count > 0, 16 + count * rows * cols == b.count else {
+    let fields = try header(b, path, magic: 0x803, fields: 3, kind: "images")
+    let (count, rows, cols) = (fields[0], fields[1], fields[2])
+    // Three u32 fields can multiply past Int.max; a header that does is as wrong as a short file.
+    let (plane, planeOverflow) = rows.multipliedReportingOverflow(by: cols)
+    let (pixels, overflow) = count.multipliedReportingOverflow(by: plane)
+    guard rows > 0, cols > 0, count > 0, !planeOverflow, !overflow, pixels == b.count - 16 else {
+      let size = planeOverflow || overflow ? "more than \(Int.max)" : "\(16 + pixels)"
       throw DatasetError(
-        "\(path): header says \(count) images of \(rows)×\(cols) (\(16 + count * rows * cols) bytes), file has \(b.count) bytes (truncated?)"
+        "\(path): header says \(count) images of \(rows)×\(cols) (\(size) bytes), file has \(b.count) bytes (truncated?)"
       )
     }
     return Images(file: file, count: count, rows: rows, cols: cols, offset: 16)
@@ -93,11 +107,7 @@ enum IDX {
   static func labels(_ path: String, cacheDirectory: String) throws -> [Int32] {
     let file = try mapDecoded(path, cacheDirectory: cacheDirectory)
     let b = file.bytes
-    guard b.count >= 8 else { throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)") }
-    guard u32(b, 0) == 0x801 else {
-      throw DatasetError("\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x801 (IDX labels)")
-    }
-    let count = u32(b, 4)
+    let count = try header(b, path, magic: 0x801, fields: 1, kind: "labels")[0]
     guard 8 + count == b.count else {
       throw DatasetError("\(path): header says \(count) labels, file holds \(b.count - 8) (truncated?)")
     }

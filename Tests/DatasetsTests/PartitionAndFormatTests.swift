@@ -134,6 +134,9 @@ final class CorruptInputTests: XCTestCase {
     XCTAssertTrue(loadError().contains("wrong magic number"), loadError())
     write("train-images-idx3-ubyte", [0, 0])
     XCTAssertTrue(loadError().contains("truncated IDX header"), loadError())
+    // Sizes whose product overflows Int: an error, not a trap.
+    write("train-images-idx3-ubyte", [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2, 3])
+    XCTAssertTrue(loadError().contains("more than"), loadError())
     try? FileManager.default.removeItem(atPath: dir + "/train-images-idx3-ubyte")
     XCTAssertTrue(loadError().contains("scripts/download_datasets.sh"), loadError())
   }
