@@ -126,19 +126,18 @@ final class Conv2d: Layer, CustomStringConvertible {
   ) {
     let p = geometry.columnCols
     let k = geometry.columnRows
+    // db = dY summed over samples and pixels, whichever path computes the rest.
+    for s in 0..<batch {
+      BLAS.gemv(
+        .none, m: outChannels, n: p, a: dy + s * outChannels * p, lda: p, x: ones.pointer, beta: s == 0 ? 0 : 1, y: db)
+    }
     if let winograd {
-      for s in 0..<batch {
-        BLAS.gemv(
-          .none, m: outChannels, n: p, a: dy + s * outChannels * p, lda: p, x: ones.pointer, beta: s == 0 ? 0 : 1, y: db
-        )
-      }
       return winograd.backward(input: input, outputGradient: dy, inputGradient: dx, batch: batch, weightGradient: dw)
     }
     // Last sample first: its columns are still unrolled from the forward pass.
     for s in (0..<batch).reversed() {
       let gradient = dy + s * outChannels * p
       let beta: Float = s == batch - 1 ? 0 : 1
-      BLAS.gemv(.none, m: outChannels, n: p, a: gradient, lda: p, x: ones.pointer, beta: beta, y: db)
       unroll(input + s * inputSize)
       if transposedWeightGradient {
         BLAS.gemm(
