@@ -3,7 +3,8 @@
 // peerd: decentralized machine learning over ZeroMQ.
 //
 // One target per layer (see docs/architecture.md). Imports only point down:
-//   C shims → Numerics → Models / Datasets / Topology / Sharing → Transport → Config → Learning → executables
+//   C shims → Numerics → Models / Datasets / Topology / Sharing → Transport → Learning → executables;
+//   Config is a leaf that Learning reads.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -47,7 +48,7 @@ let package = Package(
       swiftSettings: swiftSettings),
     .target(name: "Topology", dependencies: ["Numerics"], swiftSettings: swiftSettings),
     .target(name: "Sharing", dependencies: ["Numerics"], swiftSettings: swiftSettings),
-    .target(name: "Transport", dependencies: ["CZeroMQ", "Numerics"], swiftSettings: swiftSettings),
+    .target(name: "Transport", dependencies: ["CZeroMQ", "Numerics", "Sharing"], swiftSettings: swiftSettings),
     .target(name: "Config", swiftSettings: swiftSettings),
     .target(
       name: "Learning",
@@ -83,7 +84,7 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: swiftSettings),
     .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: swiftSettings),
     .testTarget(name: "SharingTests", dependencies: ["Sharing"], swiftSettings: swiftSettings),
-    .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
+    .testTarget(name: "TransportTests", dependencies: ["Transport", "Sharing", "Numerics"], swiftSettings: swiftSettings),
     .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: swiftSettings),
     .testTarget(
       name: "LearningTests",

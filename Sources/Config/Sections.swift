@@ -178,6 +178,8 @@ public struct NodeSection: Sendable {
   public var logLevel: String
   public var evalBatchSize: Int
   public var saveWeights: Bool
+  public var checkpointEvery: Int
+  public var isolationLimit: Double
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
@@ -192,5 +194,10 @@ public struct NodeSection: Sendable {
     logLevel = r.nonEmpty("log_level") ?? "info"
     evalBatchSize = try r.int("eval_batch_size", default: 1024, min: 1)
     saveWeights = try r.bool("save_weights", default: true)
+    checkpointEvery = try r.int("checkpoint_every", default: 0, min: 0)
+    isolationLimit = try r.double("isolation_limit", default: 0.5)
+    guard (0...1).contains(isolationLimit) else {
+      throw r.error("isolation_limit", "must be a fraction of rounds in [0, 1], got \(isolationLimit)")
+    }
   }
 }

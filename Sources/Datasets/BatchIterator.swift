@@ -18,6 +18,37 @@ public struct BatchIterator {
     if shuffle { self.rng.shuffle(&order) }
   }
 
+  /// Where the iterator is: the epoch's order, the position in it, and the shuffle generator.
+  public struct State: Sendable, Equatable {
+    public var order: [Int]
+    public var position: Int
+    public var rng: [UInt64]
+    public init(order: [Int], position: Int, rng: [UInt64]) {
+      self.order = order
+      self.position = position
+      self.rng = rng
+    }
+  }
+
+  public var state: State { State(order: order, position: position, rng: rng.state) }
+
+  /// Continues from a saved state; throws unless it is a permutation of this source's samples.
+  public mutating func restore(_ s: State) throws {
+    guard s.order.count == source.count, s.position >= 0, s.position <= s.order.count,
+      let generator = Xoshiro256(state: s.rng)
+    else { throw DatasetError("the saved batch position does not fit this shard of \(source.count) samples") }
+    var seen = [Bool](repeating: false, count: source.count)
+    for i in s.order {
+      guard i >= 0, i < source.count, !seen[i] else {
+        throw DatasetError("the saved sample order is not a permutation of this shard's \(source.count) samples")
+      }
+      seen[i] = true
+    }
+    order = s.order
+    position = s.position
+    rng = generator
+  }
+
   /// Batches per epoch; the last one may be short.
   public var batchesPerEpoch: Int { (source.count + batchSize - 1) / batchSize }
 

@@ -23,14 +23,21 @@ public final class Evaluator {
     self.batchSize = max(1, batchSize)
   }
 
-  public func test(_ model: any Model) -> EvaluationTally { tally(model, over: testSource) }
+  /// `between` runs after every batch (the node serves the network there).
+  public func test(_ model: any Model, between: () -> Void = {}) -> EvaluationTally {
+    tally(model, over: testSource, between: between)
+  }
 
-  public func validate(_ model: any Model) -> EvaluationTally? { validationSource.map { tally(model, over: $0) } }
+  public func validate(_ model: any Model, between: () -> Void = {}) -> EvaluationTally? {
+    validationSource.map { tally(model, over: $0, between: between) }
+  }
 
   /// Mean loss over this node's training samples (decentralizepy's `train_loss`).
-  public func trainLoss(_ model: any Model) -> Double { tally(model, over: trainSource).meanLoss }
+  public func trainLoss(_ model: any Model, between: () -> Void = {}) -> Double {
+    tally(model, over: trainSource, between: between).meanLoss
+  }
 
-  func tally(_ model: any Model, over source: any SampleSource) -> EvaluationTally {
+  func tally(_ model: any Model, over source: any SampleSource, between: () -> Void) -> EvaluationTally {
     var tally = EvaluationTally()
     var start = 0
     if indices.count < source.count { indices = Array(0..<source.count) }
@@ -39,6 +46,7 @@ public final class Evaluator {
       source.fill(&batch, indices: indices[start..<end])
       model.evaluate(batch, into: &tally)
       start = end
+      between()
     }
     return tally
   }

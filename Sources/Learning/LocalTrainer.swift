@@ -6,14 +6,18 @@ import Numerics
 /// `full_epochs = True` (decentralizepy's `Training`).
 ///
 /// The batch and the iterator live as long as the node, so a step allocates nothing. Between
-/// batches the trainer lets the node service the network, so a long epoch neither starves
-/// neighbours' HELLOs nor looks like a dead peer.
+/// batches the trainer lets the node serve the network, so a long epoch neither starves peers'
+/// HELLOs nor looks like a dead peer.
 public final class LocalTrainer {
   private var iterator: BatchIterator
   private var batch = Batch()
   let stepsPerRound: Int
   let fullEpochs: Bool
   public let sampleCount: Int
+  /// Seconds to let pass after each step (`NodePlan.stepPause`).
+  public var stepPause = 0.0
+  /// Real seconds between network services during a round.
+  static let serviceInterval = 0.2
 
   public init(
     data: any SampleSource, batchSize: Int, stepsPerRound: Int, fullEpochs: Bool, shuffle: Bool, rng: Xoshiro256
@@ -24,31 +28,35 @@ public final class LocalTrainer {
     sampleCount = data.count
   }
 
-  /// Trains for one round; returns the mean mini-batch loss, or nil when no step ran.
-  public func train(node: Node) -> Double? {
+  /// Trains for one round; returns the mean mini-batch loss, or nil when no step ran. `service`
+  /// runs between batches at most every `serviceInterval` seconds of `clock`.
+  public func train(model: any Model, optimizer: any Optimizer, clock: any Clock, service: () throws -> Void) rethrows
+    -> Double?
+  {
     guard sampleCount > 0 else { return nil }
     var lossSum = 0.0
     var steps = 0
-    var lastService = MonotonicClock.now()
-    func step() {
-      let loss = node.model.computeGradients(batch)
-      node.optimizer.step(node.model)
+    var lastService = clock.now()
+    func step() throws {
+      let loss = model.computeGradients(batch)
+      optimizer.step(model)
       lossSum += Double(loss)
       steps += 1
-      let now = MonotonicClock.now()
-      if now - lastService > 0.2 {
-        node.serviceNetwork()
+      if stepPause > 0 { clock.sleep(stepPause) }
+      let now = clock.now()
+      if now - lastService > Self.serviceInterval {
+        try service()
         lastService = now
       }
     }
     if fullEpochs {
       for _ in 0..<stepsPerRound {
-        while iterator.next(into: &batch) { step() }
+        while iterator.next(into: &batch) { try step() }
       }
     } else {
       while steps < stepsPerRound {
         if iterator.next(into: &batch) {
-          step()
+          try step()
         } else if iterator.batchesPerEpoch == 0 {
           break
         }
@@ -56,4 +64,9 @@ public final class LocalTrainer {
     }
     return steps > 0 ? lossSum / Double(steps) : nil
   }
+
+  /// The batch order and position, for a checkpoint.
+  public var iteratorState: BatchIterator.State { iterator.state }
+
+  public func restore(_ state: BatchIterator.State) throws { try iterator.restore(state) }
 }

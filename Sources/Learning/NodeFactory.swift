@@ -32,7 +32,7 @@ public enum NodeFactory {
     sharingSettings.seed = plan.seed
     sharingSettings.uid = plan.uid
     let sharing = try SharingRegistry.make(sharingSettings)
-    let algorithm = try AlgorithmRegistry.make(plan.algorithm)
+    let algorithm = try AlgorithmRegistry.make(plan.algorithm, settings: plan.algorithmSettings)
     return Parts(data: data, model: model, optimizer: optimizer, sharing: sharing, algorithm: algorithm)
   }
 
@@ -45,9 +45,11 @@ public enum NodeFactory {
     if s.items <= 0 { s.items = meta.items }
   }
 
-  public static func makeNode(_ plan: NodePlan, parts: Parts, transport: any MessageTransport, log: Logger) -> Node {
+  public static func makeNode(
+    _ plan: NodePlan, parts: Parts, transport: any MessageTransport, clock: any Clock, log: Logger
+  ) -> Node {
     Node(
       plan: plan, model: parts.model, optimizer: parts.optimizer, data: parts.data, sharing: parts.sharing,
-      transport: transport, algorithm: parts.algorithm, log: log)
+      transport: transport, clock: clock, algorithm: parts.algorithm, log: log)
   }
 }

@@ -60,10 +60,7 @@ extension NodePlan {
     if let t = request.trainEvaluateAfter { plan.trainEvaluateAfter = t }
     if let l = request.logLevel { plan.logLevel = l }
     if let r = request.resetOptimizer { plan.resetOptimizer = r }
-    let dir = request.logDir
-    plan.resultsPath = (dir as NSString).appendingPathComponent("\(uid)_results.json")
-    plan.logPath = (dir as NSString).appendingPathComponent("\(uid).log")
-    if config.node.saveWeights { plan.weightsPath = (dir as NSString).appendingPathComponent("\(uid)_model.bin") }
+    plan.placeFiles(in: request.logDir, saveWeights: config.node.saveWeights)
     return plan
   }
 
@@ -82,7 +79,9 @@ extension NodePlan {
       c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, key: "[OPTIMIZER_PARAMS] optimizer_class")
     try check(c.sharing.sharingClass.className, in: SharingRegistry.names, key: "[SHARING] sharing_class")
     try check(c.train.lossClass.className, in: LossKind.allCases.map(\.rawValue), key: "[TRAIN_PARAMS] loss_class")
-    try check(c.node.algorithm.lowercased(), in: AlgorithmRegistry.names, key: "[NODE] algorithm")
+    do { _ = try AlgorithmRegistry.registry.resolve(c.node.algorithm) } catch {
+      throw PlanError("\(configPath): \(error)")
+    }
     guard c.communication.commClass == "TCP" else {
       throw PlanError(
         "\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
@@ -125,14 +124,28 @@ extension NodePlan {
     var plan = NodePlan(
       uid: uid, totalNodes: totalNodes, neighbours: [], bindEndpoint: "", endpoints: [:],
       seed: UInt64(truncatingIfNeeded: d.randomSeed), dataset: dataset, model: model, optimizer: optimizer,
-      sharing: sharing, algorithm: c.node.algorithm.lowercased(), iterations: c.node.iterations,
+      sharing: sharing, algorithm: AlgorithmRegistry.registry.entry(named: c.node.algorithm)!.name,
+      iterations: c.node.iterations,
       localSteps: c.train.rounds, fullEpochs: c.train.fullEpochs, batchSize: c.train.batchSize,
       shuffle: c.train.shuffle,
       resetOptimizer: c.node.resetOptimizer, testAfter: c.node.testAfter, trainEvaluateAfter: c.node.trainEvaluateAfter,
       evaluationBatchSize: c.node.evalBatchSize, peerTimeout: c.node.peerTimeout, startTimeout: c.node.startTimeout,
       logLevel: c.node.logLevel)
     plan.warnings = c.warnings
+    plan.isolationLimit = c.node.isolationLimit
+    plan.checkpointEvery = c.node.checkpointEvery
     return plan
+  }
+
+  /// Where this node's files go under `dir`: `<uid>.log`, `<uid>_results.json`,
+  /// `<uid>_events.jsonl`, `<uid>.checkpoint` and (optionally) `<uid>_model.bin`.
+  public mutating func placeFiles(in dir: String, saveWeights: Bool = true) {
+    func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+    resultsPath = file("\(uid)_results.json")
+    eventsPath = file("\(uid)_events.jsonl")
+    logPath = file("\(uid).log")
+    checkpointPath = file("\(uid).checkpoint")
+    weightsPath = saveWeights ? file("\(uid)_model.bin") : nil
   }
 
   static func resolveRelative(_ path: String, to configPath: String) -> String {

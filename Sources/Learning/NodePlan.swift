@@ -8,8 +8,17 @@ import Sharing
 /// `NodePlan.resolve(...)` (NodePlan+Config.swift). A plan is a value: tests build one directly.
 public struct NodePlan: Sendable {
   public var uid: Int
+  /// Nodes of the graph (the peers, uids 0..<peerCount); the data is split among them.
   public var totalNodes: Int
   public var neighbours: [Int]
+  public var role: NodeRole = .peer
+  /// FedAvg's server, when the run has one: uid `totalNodes`.
+  public var serverUID: Int?
+  /// Peers this node exchanges heartbeats with besides its graph neighbours (a FedAvg server and
+  /// its clients).
+  public var heartbeatPeers: [Int] = []
+  /// Peers of the run are uids 0..<peerCount.
+  public var peerCount: Int { totalNodes }
   /// This node's ROUTER endpoint, e.g. `tcp://*:20003`.
   public var bindEndpoint: String
   /// Every node's endpoint by uid (neighbours are connected; others on demand).
@@ -21,6 +30,7 @@ public struct NodePlan: Sendable {
   public var optimizer: OptimizerSettings
   public var sharing: SharingSettings
   public var algorithm: String
+  public var algorithmSettings = AlgorithmSettings()
 
   public var iterations: Int
   /// `rounds`: local steps (or epochs with `fullEpochs`) per iteration.
@@ -36,9 +46,21 @@ public struct NodePlan: Sendable {
 
   public var peerTimeout: Double
   public var startTimeout: Double
+  /// Share of its rounds a node may average with nobody before it exits as isolated (code 4).
+  public var isolationLimit: Double = 0.5
+  /// Checkpoint every this many rounds (0: only when stopped by a signal).
+  public var checkpointEvery: Int = 0
+  /// Seconds of the node's clock to let pass after every local step, on top of the step itself:
+  /// emulates slower hardware (stragglers), and gives local work a duration on the embedded
+  /// network's virtual clock, where computing takes no time.
+  public var stepPause: Double = 0
 
   /// `<log dir>/<uid>_results.json`, or nil to write none.
   public var resultsPath: String?
+  /// `<log dir>/<uid>_events.jsonl`, or nil.
+  public var eventsPath: String?
+  /// `<log dir>/<uid>.checkpoint`, or nil to write none.
+  public var checkpointPath: String?
   /// `<log dir>/<uid>_model.bin`, or nil to skip the final weights dump.
   public var weightsPath: String?
   public var logPath: String?

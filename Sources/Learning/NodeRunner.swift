@@ -19,12 +19,14 @@ public struct NodeRequest: Sendable {
   public var trainEvaluateAfter: Int?
   public var logLevel: String?
   public var resetOptimizer: Bool?
+  /// Continue from `<log dir>/<uid>.checkpoint`.
+  public var resume = false
 
   public init(
     configPath: String, graphPath: String, graphFormat: String = "auto", ipPath: String? = nil, machineID: Int? = nil,
     rank: Int? = nil, uid: Int? = nil, procsPerMachine: Int? = nil, machines: Int? = nil, iterations: Int? = nil,
     logDir: String = ".", testAfter: Int? = nil, trainEvaluateAfter: Int? = nil, logLevel: String? = nil,
-    resetOptimizer: Bool? = nil
+    resetOptimizer: Bool? = nil, resume: Bool = false
   ) {
     self.configPath = configPath
     self.graphPath = graphPath
@@ -41,47 +43,96 @@ public struct NodeRequest: Sendable {
     self.trainEvaluateAfter = trainEvaluateAfter
     self.logLevel = logLevel
     self.resetOptimizer = resetOptimizer
+    self.resume = resume
   }
 }
 
-/// Runs one node from a request and maps failures to exit codes (DESIGN decision 7):
-/// 2 for bad input found before any socket opened, 1 for a runtime fault, 0 for success.
+/// Runs one node from a request and maps its end to an exit code (docs/operations.md):
+/// 0 done, 1 runtime fault, 2 bad input found before any socket opened, 3 stopped by SIGTERM or
+/// SIGINT, 4 trained alone for more than `isolation_limit` of its rounds.
 public enum NodeRunner {
   public static func run(_ request: NodeRequest) -> Int32 {
+    StopSignal.install()
     let plan: NodePlan
     let parts: NodeFactory.Parts
+    let earlier: String?
     do {
-      try FileManager.default.createDirectory(atPath: request.logDir, withIntermediateDirectories: true)
+      try prepareLogDir(request.logDir)
       plan = try NodePlan.resolve(request)
       parts = try NodeFactory.prepare(plan)
+      if request.resume { try CheckpointPreview.check(plan: plan, parts: parts) }
+      earlier = try archiveEarlierAttempt(plan)
     } catch {
       StandardError.write("peerd: \(error)")
       return 2
     }
     let log = NodeLogHandler.logger(uid: plan.uid, path: plan.logPath, level: plan.logLevel)
+    if let earlier { log.info("started again\(request.resume ? " with --resume" : ""); \(earlier)") }
     for warning in plan.warnings { log.warning("\(warning)") }
     let transport: ZMQTransport
     do {
       // The largest valid frame is a header plus one (index, value) pair per parameter; ZeroMQ
       // drops the connection of a peer that sends more, before a byte of it is buffered.
       transport = try ZMQTransport(
-        uid: plan.uid, bindEndpoint: plan.bindEndpoint,
-        peers: plan.endpoints.filter { plan.neighbours.contains($0.key) },
+        uid: plan.uid, bindEndpoint: plan.bindEndpoint, addresses: plan.endpoints,
+        connectNow: plan.neighbours + plan.heartbeatPeers,
         maxMessageBytes: Int64(WireHeader.size + 8 * parts.model.parameterCount + 8))
     } catch {
       log.error("\(error)")
       StandardError.write("peerd: node \(plan.uid): \(error)")
       return 1
     }
-    let node = NodeFactory.makeNode(plan, parts: parts, transport: transport, log: log)
+    let node = NodeFactory.makeNode(plan, parts: parts, transport: transport, clock: SystemClock(), log: log)
+    if request.resume {
+      do { try node.resume() } catch {
+        log.error("\(error)")
+        StandardError.write("peerd: node \(plan.uid): \(error)")
+        node.link.close()
+        return 2
+      }
+    }
     do {
-      try node.run()
-      return 0
+      return try node.run().exitCode
     } catch {
       log.error("node failed: \(error)")
       StandardError.write("peerd: node \(plan.uid) failed: \(error)")
       node.link.close()
       return 1
     }
+  }
+
+  /// Creates the log dir and proves it writable before anything else happens.
+  static func prepareLogDir(_ dir: String) throws {
+    do {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    } catch {
+      throw PlanError("\(dir): cannot create the log dir (\((error as NSError).localizedFailureReason ?? "\(error)"))")
+    }
+    let probe = (dir as NSString).appendingPathComponent(".peerd-write-test-\(getpid())")
+    guard FileManager.default.createFile(atPath: probe, contents: Data("ok".utf8)) else {
+      throw PlanError("\(dir): the log dir is not writable")
+    }
+    try? FileManager.default.removeItem(atPath: probe)
+  }
+
+  /// A restart never overwrites what an earlier run of this uid left in the log dir: its results
+  /// and final weights are renamed `<uid>_results.prev<N>.json` and `<uid>_model.prev<N>.bin`
+  /// (the log and the events file are appended to). Returns a note for the log, or nil.
+  static func archiveEarlierAttempt(_ plan: NodePlan) throws -> String? {
+    let fm = FileManager.default
+    guard let results = plan.resultsPath, fm.fileExists(atPath: results) else { return nil }
+    let dir = (results as NSString).deletingLastPathComponent
+    var n = 1
+    func archived(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+    while fm.fileExists(atPath: archived("\(plan.uid)_results.prev\(n).json")) { n += 1 }
+    do {
+      try fm.moveItem(atPath: results, toPath: archived("\(plan.uid)_results.prev\(n).json"))
+      if let weights = plan.weightsPath, fm.fileExists(atPath: weights) {
+        try fm.moveItem(atPath: weights, toPath: archived("\(plan.uid)_model.prev\(n).bin"))
+      }
+    } catch {
+      throw PlanError("\(dir): cannot keep the earlier run's results (\(error.localizedDescription))")
+    }
+    return "the earlier run's results are kept as \(plan.uid)_results.prev\(n).json"
   }
 }

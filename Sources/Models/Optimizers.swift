@@ -9,6 +9,22 @@ public protocol Optimizer: AnyObject {
   func step(_ model: any Model)
   /// Forgets momentum and moment estimates (decentralizepy's `reset_optimizer`).
   func reset()
+  /// Everything `step` carries from one call to the next, for a checkpoint.
+  func exportState() -> OptimizerState
+  /// Continues from an exported state; throws when it does not fit this optimizer and model.
+  func importState(_ state: OptimizerState, parameterCount: Int) throws
+}
+
+/// An optimizer's carried state: step counters and per-parameter buffers (SGD's momentum, Adam's
+/// two moments), in a fixed order per optimizer.
+public struct OptimizerState: Sendable, Equatable {
+  public var counters: [Int]
+  public var buffers: [[Float]]
+
+  public init(counters: [Int] = [], buffers: [[Float]] = []) {
+    self.counters = counters
+    self.buffers = buffers
+  }
 }
 
 /// Hyper-parameters, named as torch.optim names them.
@@ -51,6 +67,23 @@ public final class SGD: Optimizer {
   public func reset() {
     buffer?.zero()
     started = false
+  }
+
+  public func exportState() -> OptimizerState {
+    OptimizerState(counters: [started ? 1 : 0], buffers: buffer.map { [$0.array] } ?? [])
+  }
+
+  public func importState(_ state: OptimizerState, parameterCount: Int) throws {
+    guard state.counters.count == 1, state.buffers.count <= 1, state.buffers.allSatisfy({ $0.count == parameterCount })
+    else { throw ModelError("SGD state in the checkpoint does not fit a model of \(parameterCount) parameters") }
+    started = state.counters[0] != 0
+    if let values = state.buffers.first {
+      let b = FloatBuffer(count: parameterCount)
+      for i in 0..<parameterCount { b[i] = values[i] }
+      buffer = b
+    } else {
+      buffer = nil
+    }
   }
 
   public func step(_ model: any Model) {
@@ -100,6 +133,31 @@ public final class Adam: Optimizer {
     m?.zero()
     v?.zero()
     t = 0
+  }
+
+  public func exportState() -> OptimizerState {
+    guard let m, let v else { return OptimizerState(counters: [t]) }
+    return OptimizerState(counters: [t], buffers: [m.array, v.array])
+  }
+
+  public func importState(_ state: OptimizerState, parameterCount: Int) throws {
+    guard state.counters.count == 1, state.counters[0] >= 0, state.buffers.count == 0 || state.buffers.count == 2,
+      state.buffers.allSatisfy({ $0.count == parameterCount })
+    else { throw ModelError("Adam state in the checkpoint does not fit a model of \(parameterCount) parameters") }
+    t = state.counters[0]
+    if state.buffers.count == 2 {
+      let mb = FloatBuffer(count: parameterCount)
+      let vb = FloatBuffer(count: parameterCount)
+      for i in 0..<parameterCount {
+        mb[i] = state.buffers[0][i]
+        vb[i] = state.buffers[1][i]
+      }
+      m = mb
+      v = vb
+    } else {
+      m = nil
+      v = nil
+    }
   }
 
   public func step(_ model: any Model) {

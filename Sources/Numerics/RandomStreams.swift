@@ -32,6 +32,18 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
     s3 = sm.next()
   }
 
+  /// The generator's whole state, for checkpoints: `init(state:)` continues the same sequence.
+  public var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// A generator continuing from a saved `state` (four words, not all zero).
+  public init?(state: [UInt64]) {
+    guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+  }
+
   @inlinable static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
   public mutating func next() -> UInt64 {

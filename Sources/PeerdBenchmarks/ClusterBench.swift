@@ -183,20 +183,20 @@ struct ClusterBench: ParsableCommand {
     let bytes = [UInt8](repeating: 7, count: frameBytes)
     let frame = SharedBytes(bytes)
     func send() -> Bool { inPlace ? a.send(frame, to: 2) : a.send(bytes, to: 2) }
-    func receive() -> Bool {
-      guard let m = b.receive(timeout: 1) else { return false }
+    func receive() throws -> Bool {
+      guard let m = try b.receive(timeout: 1) else { return false }
       if !inPlace { withExtendedLifetime(m.bytes) {} }
       return true
     }
     _ = send()
-    _ = b.receive(timeout: 5)
+    _ = try b.receive(timeout: 5)
     let count = max(20, Int(400_000_000 / frameBytes))
     let start = MonotonicClock.now()
     var sent = 0
     var received = 0
     while received < count {
       while sent < count && sent - received < 32 && send() { sent += 1 }
-      if receive() { received += 1 }
+      if try receive() { received += 1 }
     }
     return Double(count * frameBytes) / (MonotonicClock.now() - start)
   }

@@ -20,18 +20,27 @@ public struct InboundMessage: Sendable {
   public var bytes: [UInt8] { frame.array }
 }
 
-/// How a node talks to its peers. The node loop depends only on this, so the same loop runs over
-/// real ZeroMQ (`ZMQTransport`) and, in tests, in memory (`InProcessTransport`).
+/// How a node talks to any other node of its address book. The runtime depends only on this, so
+/// the same loop runs over real ZeroMQ (`ZMQTransport`) and, in tests, over the deterministic
+/// `EmbeddedNetwork`.
 ///
-/// Contract: used from one thread; `send` never blocks; `receive` blocks at most `timeout`.
+/// Contract: used from one thread; `send` never blocks; `receive` blocks at most `timeout`
+/// seconds of the transport's clock. Connections are the transport's business: the first send to
+/// a uid opens one (decentralizepy's `init_connection`), `disconnect` closes it.
 public protocol MessageTransport: AnyObject {
   var localUID: Int { get }
-  /// Queues a whole encoded frame for `uid`, without copying it: the transport keeps a reference
-  /// until the bytes are gone, so one frame can be queued to every neighbour. Returns false when
-  /// it could not be queued (unknown peer, or the peer's queue is full because it is not reading).
+  /// Queues a whole encoded frame for `uid` without copying it: the transport keeps a reference
+  /// until the bytes are gone, so one frame can be queued to many peers. Returns false when it
+  /// could not be queued (a uid with no address, or a full queue to a peer that is not reading).
   @discardableResult func send(_ frame: SharedBytes, to uid: Int) -> Bool
-  /// Waits at most `timeout` seconds (0 polls) for one message; nil on timeout.
-  func receive(timeout: Double) -> InboundMessage?
+  /// Waits at most `timeout` seconds (0 polls) for one message; nil on timeout. Throws once the
+  /// transport is closed (or, on the embedded network, once this node has been killed).
+  func receive(timeout: Double) throws(TransportError) -> InboundMessage?
+  /// Closes the connection to `uid`, if one is open; a later send opens a new one.
+  func disconnect(_ uid: Int)
+  /// Frames the transport itself dropped before they reached the node (malformed routing,
+  /// multi-part messages), by reason.
+  var drops: [String: Int] { get }
   /// Flushes what can be flushed within a short linger, then releases every socket.
   func close()
 }
@@ -41,17 +50,20 @@ extension MessageTransport {
   @discardableResult public func send(_ bytes: [UInt8], to uid: Int) -> Bool { send(SharedBytes(bytes), to: uid) }
 }
 
-/// Why the transport could not start.
-public enum TransportError: Error, CustomStringConvertible, Sendable {
+/// Why the transport could not start, or stopped.
+public enum TransportError: Error, CustomStringConvertible, Sendable, Equatable {
   case bindFailed(endpoint: String, reason: String)
   case connectFailed(endpoint: String, reason: String)
   case socketFailed(String)
+  /// The transport was closed (or the embedded node was killed); nothing more can be received.
+  case closed
 
   public var description: String {
     switch self {
     case .bindFailed(let e, let r): return "cannot bind \(e): \(r) (is another peerd using this port?)"
     case .connectFailed(let e, let r): return "cannot connect to \(e): \(r)"
     case .socketFailed(let r): return "ZeroMQ socket error: \(r)"
+    case .closed: return "the transport is closed"
     }
   }
 }

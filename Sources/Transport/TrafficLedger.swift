@@ -1,7 +1,7 @@
 /// Bytes and messages exchanged with each peer, split into data (parameter values) and metadata
 /// (headers, indices, seeds), as decentralizepy splits `total_data_per_n` and `total_meta`.
-public struct TrafficLedger: Sendable {
-  public struct Counters: Sendable, Equatable {
+public struct TrafficLedger: Sendable, Codable, Equatable {
+  public struct Counters: Sendable, Equatable, Codable {
     public var data = 0
     public var metadata = 0
     public var messages = 0

@@ -9,8 +9,11 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
   case bye = 3
   /// Model parameters (a share) for one round or step.
   case model = 4
-  /// "Still alive" while a node is busy training; carries no payload.
+  /// "Still alive", sent to the peers a node exchanges heartbeats with; carries no payload.
   case heartbeat = 5
+  /// "The run is over": the receiver forwards it once to its own peers and stops (random walk:
+  /// the first node to reach its iteration count ends the run for everyone).
+  case stop = 6
 }
 
 /// How the payload is laid out. Values match `Sharing.ShareEncoding` (docs/protocol.md).

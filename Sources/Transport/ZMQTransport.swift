@@ -8,7 +8,9 @@ import Numerics
 /// The real transport: one ROUTER bound on this node's endpoint, one DEALER per peer it sends to.
 ///
 /// A DEALER's routing identity is the sender's uid in decimal ASCII, so the receiving ROUTER
-/// learns who sent each frame from the connection itself. Every send is non-blocking; each DEALER
+/// learns who sent each frame from the connection itself. DEALERs are opened on demand: the first
+/// send to a uid of the address book connects to it (graph neighbours are connected at start, so
+/// their TCP handshakes overlap with loading the data). Every send is non-blocking; each DEALER
 /// holds at most `sendQueueLimit` messages, so a dead peer costs bounded memory and never blocks
 /// the loop. `ZMQ_ROUTER_HANDOVER` lets a restarted peer reclaim its identity.
 ///
@@ -18,23 +20,27 @@ public final class ZMQTransport: MessageTransport {
   private let context: UnsafeMutableRawPointer
   private let router: UnsafeMutableRawPointer
   private var dealers: [Int: UnsafeMutableRawPointer] = [:]
+  /// Where every node of the address book listens, by uid.
+  private let addresses: [Int: String]
   private let message: UnsafeMutablePointer<zmq_msg_t>
   private let outgoing: UnsafeMutablePointer<zmq_msg_t>
   private var closed = false
-  /// Messages dropped on receive because their framing or identity was wrong.
-  public private(set) var droppedInbound = 0
+  /// Messages dropped on receive because their framing or identity was wrong, by reason.
+  public private(set) var drops: [String: Int] = [:]
   /// The endpoint actually bound (resolves a `*` port).
   public private(set) var boundEndpoint: String = ""
 
   public let sendQueueLimit: Int32
   public let closeLingerMilliseconds: Int32
 
-  /// Binds `bindEndpoint` (e.g. `tcp://*:20003` or `tcp://127.0.0.1:*`) and connects to `peers`.
+  /// Binds `bindEndpoint` (e.g. `tcp://10.0.0.1:20003` or `tcp://127.0.0.1:*`), learns every
+  /// node's endpoint from `addresses`, and connects at once to `connectNow`.
   public init(
-    uid: Int, bindEndpoint: String, peers: [Int: String] = [:], sendQueueLimit: Int32 = 16,
-    maxMessageBytes: Int64 = 1 << 30, closeLingerMilliseconds: Int32 = 2000
+    uid: Int, bindEndpoint: String, addresses: [Int: String] = [:], connectNow: [Int] = [],
+    sendQueueLimit: Int32 = 16, maxMessageBytes: Int64 = 1 << 30, closeLingerMilliseconds: Int32 = 2000
   ) throws {
     localUID = uid
+    self.addresses = addresses
     self.sendQueueLimit = sendQueueLimit
     self.closeLingerMilliseconds = closeLingerMilliseconds
     guard let ctx = zmq_ctx_new() else { throw TransportError.socketFailed("zmq_ctx_new: \(Self.lastError())") }
@@ -63,7 +69,8 @@ public final class ZMQTransport: MessageTransport {
     if zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 {
       boundEndpoint = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-    for (peer, endpoint) in peers.sorted(by: { $0.key < $1.key }) {
+    for peer in connectNow.sorted() {
+      guard let endpoint = addresses[peer] else { continue }
       try connect(to: peer, endpoint: endpoint)
     }
   }
@@ -93,6 +100,18 @@ public final class ZMQTransport: MessageTransport {
     dealers[uid] = d
   }
 
+  /// The DEALER to `uid`, opened now if the address book knows it.
+  private func dealer(for uid: Int) -> UnsafeMutableRawPointer? {
+    if let d = dealers[uid] { return d }
+    guard let endpoint = addresses[uid], (try? connect(to: uid, endpoint: endpoint)) != nil else { return nil }
+    return dealers[uid]
+  }
+
+  public func disconnect(_ uid: Int) {
+    guard let d = dealers.removeValue(forKey: uid) else { return }
+    zmq_close(d)
+  }
+
   public var connectedPeers: [Int] { dealers.keys.sorted() }
 
   /// Frames at least this large are handed to ZeroMQ in place (`zmq_msg_init_data`, the frame
@@ -102,7 +121,7 @@ public final class ZMQTransport: MessageTransport {
 
   @discardableResult
   public func send(_ frame: SharedBytes, to uid: Int) -> Bool {
-    guard !closed, let d = dealers[uid] else { return false }
+    guard !closed, let d = dealer(for: uid) else { return false }
     guard frame.count >= Self.zeroCopyThreshold else {
       return zmq_send(d, frame.base, frame.count, ZMQ_DONTWAIT) >= 0
     }
@@ -118,8 +137,8 @@ public final class ZMQTransport: MessageTransport {
     return false
   }
 
-  public func receive(timeout: Double) -> InboundMessage? {
-    guard !closed else { return nil }
+  public func receive(timeout: Double) throws(TransportError) -> InboundMessage? {
+    guard !closed else { throw .closed }
     let deadline = Self.now() + max(0, timeout)
     while true {
       if let m = tryReceive() { return m }
@@ -128,7 +147,7 @@ public final class ZMQTransport: MessageTransport {
       var item = zmq_pollitem_t(socket: router, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
       let ms = max(1, Int(remaining * 1000))
       let rc = zmq_poll(&item, 1, ms)
-      if rc < 0 && zmq_errno() != EINTR { return nil }
+      if rc < 0 && zmq_errno() == ETERM { throw .closed }
     }
   }
 
@@ -154,8 +173,12 @@ public final class ZMQTransport: MessageTransport {
         frame = Self.adopt(part)
         if !more { break }
       }
-      guard parts == 1, let frame, let sender = Self.parseIdentity(identity) else {
-        droppedInbound += 1
+      guard parts == 1, let frame else {
+        drops[parts == 0 ? "message without a frame after the identity" : "multi-part message", default: 0] += 1
+        continue
+      }
+      guard let sender = Self.parseIdentity(identity) else {
+        drops["routing identity that is not a uid", default: 0] += 1
         continue
       }
       return InboundMessage(sender: sender, frame: frame)
@@ -173,9 +196,12 @@ public final class ZMQTransport: MessageTransport {
     }
   }
 
-  /// A uid identity is 1–10 ASCII digits fitting in UInt32; anything else is a stray connection.
+  /// A uid identity is 1–10 ASCII digits without leading zeros ("0", "17"), fitting in UInt32;
+  /// anything else ("007", "-1", binary) is a stray connection. One spelling per uid means a
+  /// second connection can never pass for the same peer.
   static func parseIdentity(_ bytes: [UInt8]) -> Int? {
     guard !bytes.isEmpty, bytes.count <= 10, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    guard bytes.count == 1 || bytes[0] != 0x30 else { return nil }
     let value = bytes.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     return value <= Int(UInt32.max) ? value : nil
   }

@@ -15,7 +15,8 @@ struct PeerdCommand: ParsableCommand {
     discussion: "The node's uid is --uid, or machine-id × procs-per-machine + rank. It binds a ROUTER on "
       + "base_port + uid and connects to its neighbours (docs/operations.md). Results go to "
       + "<log-dir>/<uid>_results.json, the log to <log-dir>/<uid>.log. Exit codes: 0 done, 1 runtime fault, "
-      + "2 bad input (before any socket opens).")
+      + "2 bad input (before any socket opens), 3 stopped by SIGTERM/SIGINT (results, weights and a checkpoint "
+      + "written), 4 trained alone for more than [NODE] isolation_limit of its rounds.")
 
   @Option(name: [.customLong("config"), .customLong("cf", withSingleDash: true)], help: "INI config file.")
   var config: String
@@ -85,6 +86,9 @@ struct PeerdCommand: ParsableCommand {
     help: "Reset the optimizer after each averaging: 1 or 0 (overrides [NODE] reset_optimizer).")
   var resetOptimizer: Int?
 
+  @Flag(help: "Continue from <log-dir>/<uid>.checkpoint (written every [NODE] checkpoint_every rounds and on SIGTERM).")
+  var resume = false
+
   @Option(help: "A tag the launcher uses to find and stop this run's processes; otherwise ignored.")
   var runID: String?
 
@@ -105,7 +109,7 @@ struct PeerdCommand: ParsableCommand {
       configPath: config, graphPath: graph, graphFormat: graphType, ipPath: ip, machineID: machineID, rank: rank,
       uid: uid, procsPerMachine: procsPerMachine, machines: machines, iterations: iterations, logDir: logDir,
       testAfter: testAfter, trainEvaluateAfter: trainEvaluateAfter, logLevel: logLevel,
-      resetOptimizer: resetOptimizer.map { $0 == 1 })
+      resetOptimizer: resetOptimizer.map { $0 == 1 }, resume: resume)
     let code = NodeRunner.run(request)
     if code != 0 { throw ExitCode(code) }
   }

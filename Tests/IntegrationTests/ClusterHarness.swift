@@ -29,7 +29,7 @@ struct ClusterHarness {
     dir = NSTemporaryDirectory() + "peerd-it-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     self.nodes = nodes
-    basePort = 30000 + Int.random(in: 0..<300) * 100
+    basePort = try ClusterHarness.freePortRange(count: nodes + 1)
     try "{\"0\": \"127.0.0.1\"}".write(toFile: dir + "/ip.json", atomically: true, encoding: .utf8)
     let cfg = config.replacingOccurrences(of: "@BASE_PORT@", with: String(basePort))
     try cfg.write(toFile: dir + "/config.ini", atomically: true, encoding: .utf8)
@@ -40,6 +40,31 @@ struct ClusterHarness {
         "--seed", "3", "-o", dir + "/graph.txt",
       ])
     XCTAssertEqual(graph.status, 0, graph.output)
+  }
+
+  /// A base port whose `count` ports are all free, below Linux's ephemeral range (32768 and up),
+  /// where an outgoing connection could otherwise hold a node's port.
+  static func freePortRange(count: Int) throws -> Int {
+    for _ in 0..<200 {
+      let base = 21000 + Int.random(in: 0..<110) * 100
+      if (base..<(base + count)).allSatisfy(isFree) { return base }
+    }
+    throw XCTSkip("no free range of \(count) TCP ports found in 21000–32000")
+  }
+
+  static func isFree(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr = in_addr(s_addr: 0)
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
+    }
   }
 
   /// Runs a command to completion; returns its status and combined output.

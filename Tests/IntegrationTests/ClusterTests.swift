@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 import XCTest
 
 /// End to end: real peerd processes over loopback TCP.
@@ -72,7 +73,7 @@ final class ClusterTests: XCTestCase {
       XCTAssertEqual(h.wait(try h.start(), timeout: 120), [0, 0, 0, 0])
       return try (0..<4).map { uid in
         var r = try h.results(uid)
-        for key in ["elapsed_time", "round_time", "startup_time"] { r[key] = nil }
+        for key in NodeResults.timingKeys { r[key] = nil }
         return r
       }
     }

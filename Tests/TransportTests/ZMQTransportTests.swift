@@ -1,3 +1,4 @@
+import CZeroMQ
 import Foundation
 import Numerics
 import XCTest
@@ -7,7 +8,7 @@ import XCTest
 /// Real ZeroMQ over loopback TCP.
 final class ZMQTransportTests: XCTestCase {
   func receive(_ t: ZMQTransport, within seconds: Double = 5) -> InboundMessage? {
-    t.receive(timeout: seconds)
+    try? t.receive(timeout: seconds)
   }
 
   func testMessagesArriveWithSenderIdentity() throws {
@@ -75,9 +76,11 @@ final class ZMQTransportTests: XCTestCase {
     let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
     defer { a.close() }
     let start = MonotonicClock.now()
-    XCTAssertNil(a.receive(timeout: 0.2))
+    XCTAssertNil(try a.receive(timeout: 0.2))
     XCTAssertGreaterThanOrEqual(MonotonicClock.now() - start, 0.19)
-    XCTAssertNil(a.receive(timeout: 0))
+    XCTAssertNil(try a.receive(timeout: 0))
+    a.close()
+    XCTAssertThrowsError(try a.receive(timeout: 0)) { XCTAssertEqual($0 as? TransportError, .closed) }
   }
 
   func testSendingToAbsentPeerNeverBlocks() throws {
@@ -118,25 +121,67 @@ final class ZMQTransportTests: XCTestCase {
     XCTAssertEqual(m?.bytes, [2])
   }
 
-  func testStrayConnectionWithForeignIdentityIsDropped() throws {
-    let server = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
-    defer { server.close() }
+  func testIdentitiesAreUidsInOneSpellingOnly() {
     XCTAssertNil(ZMQTransport.parseIdentity(Array("abc".utf8)))
     XCTAssertNil(ZMQTransport.parseIdentity(Array("99999999999".utf8)))
+    XCTAssertNil(ZMQTransport.parseIdentity(Array("007".utf8)), "a leading zero would give uid 7 a second name")
+    XCTAssertNil(ZMQTransport.parseIdentity([]))
+    XCTAssertEqual(ZMQTransport.parseIdentity(Array("0".utf8)), 0)
     XCTAssertEqual(ZMQTransport.parseIdentity(Array("42".utf8)), 42)
   }
 
-  func testInProcessNetworkDeliversInOrderAndDropsDeadNodes() {
-    let net = InProcessNetwork()
-    let a = net.transport(uid: 0)
-    let b = net.transport(uid: 1)
-    XCTAssertTrue(a.send([1], to: 1))
-    XCTAssertTrue(a.send([2], to: 1))
-    XCTAssertEqual(b.receive(timeout: 1)?.bytes, [1])
-    XCTAssertEqual(b.receive(timeout: 1)?.bytes, [2])
-    XCTAssertNil(b.receive(timeout: 0.05))
-    net.kill(1)
-    XCTAssertFalse(a.send([3], to: 1))
+  /// The first send to a uid of the address book opens its connection; a uid with no address
+  /// fails without crashing; `disconnect` closes it and the next send reopens.
+  func testConnectionsOpenOnDemand() throws {
+    let b = try ZMQTransport(uid: 2, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { b.close() }
+    let a = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*", addresses: [2: b.boundEndpoint])
+    defer { a.close() }
+    XCTAssertEqual(a.connectedPeers, [])
+    XCTAssertTrue(a.send([7], to: 2))
+    XCTAssertEqual(a.connectedPeers, [2])
+    XCTAssertEqual(receive(b)?.bytes, [7])
+    XCTAssertFalse(a.send([8], to: 3), "no address for uid 3")
+    a.disconnect(2)
+    XCTAssertEqual(a.connectedPeers, [])
+    XCTAssertTrue(a.send([9], to: 2))
+    XCTAssertEqual(receive(b)?.bytes, [9])
+  }
+
+  /// Frames with a foreign routing identity or more than one part never reach the node; they
+  /// are counted by reason.
+  func testStrayFramesAreDroppedAndCounted() throws {
+    let server = try ZMQTransport(uid: 1, bindEndpoint: "tcp://127.0.0.1:*")
+    defer { server.close() }
+    let ctx = zmq_ctx_new()!
+    defer { zmq_ctx_term(ctx) }
+    func rawDealer(identity: String) -> UnsafeMutableRawPointer {
+      let d = zmq_socket(ctx, ZMQ_DEALER)!
+      let id = Array(identity.utf8)
+      _ = id.withUnsafeBytes { zmq_setsockopt(d, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+      var linger: Int32 = 0
+      zmq_setsockopt(d, ZMQ_LINGER, &linger, 4)
+      zmq_connect(d, server.boundEndpoint)
+      return d
+    }
+    let stranger = rawDealer(identity: "007")
+    let multi = rawDealer(identity: "5")
+    defer {
+      zmq_close(stranger)
+      zmq_close(multi)
+    }
+    var byte: UInt8 = 1
+    zmq_send(stranger, &byte, 1, 0)
+    zmq_send(multi, &byte, 1, ZMQ_SNDMORE)
+    zmq_send(multi, &byte, 1, 0)
+    let honest = rawDealer(identity: "6")
+    defer { zmq_close(honest) }
+    Thread.sleep(forTimeInterval: 0.2)
+    zmq_send(honest, &byte, 1, 0)
+    let m = receive(server)
+    XCTAssertEqual(m?.sender, 6)
+    XCTAssertEqual(server.drops["routing identity that is not a uid"], 1)
+    XCTAssertEqual(server.drops["multi-part message"], 1)
   }
 }
 

@@ -1,0 +1,112 @@
+import Logging
+import Numerics
+import Sharing
+import Transport
+
+/// The node as its algorithm sees it: the narrow seam of DESIGN decision 2. Everything an
+/// algorithm would otherwise copy (the dense fast path, the send loop, the aggregator, NaN
+/// reports, optimizer resets, recording) is here, once.
+extension Node: AlgorithmContext {
+  public var role: NodeRole { plan.role }
+  public var neighbours: [Int] { peers.neighbours }
+  public var peerCount: Int { plan.peerCount }
+  public var serverUID: Int? { plan.serverUID }
+  public var iterations: Int { plan.iterations }
+  public var settings: AlgorithmSettings { plan.algorithmSettings }
+  public var round: Int { currentRound }
+  public var sampleCount: Int { trainer.sampleCount }
+  public var parameters: FloatBuffer { model.parameters }
+  public var liveNeighbours: [Int] { peers.liveNeighbours }
+
+  public func isLive(_ uid: Int) -> Bool { peers.isLive(uid) }
+
+  public func announcedRound(of uid: Int) -> Int? {
+    guard let p = peers.peer(uid), p.lastHeard != nil else { return nil }
+    return p.round
+  }
+
+  public func beginRound(_ round: Int) {
+    currentRound = round
+    if case .rounds = mailbox.mode { mailbox.discard(below: round) }
+    phase.reset(at: now)
+  }
+
+  public func train() throws -> Double? {
+    let t0 = now
+    defer { phase.add(.train, now - t0) }
+    return try trainer.train(model: model, optimizer: optimizer, clock: clock) { [unowned self] in
+      try serviceNetwork()
+    }
+  }
+
+  public func choosePeers(_ count: Int, from candidates: [Int]) -> [Int] {
+    let n = min(count, candidates.count)
+    guard n > 0 else { return [] }
+    return peerChoice.sample(n, from: candidates.count).map { candidates[$0] }
+  }
+
+  @discardableResult
+  public func send(to recipients: [Int], age: UInt64, aux: UInt64) -> [Int] {
+    let t0 = now
+    defer { phase.add(.communicate, now - t0) }
+    guard !recipients.isEmpty else { return [] }
+    let fields = PeerLink.ModelFields(round: currentRound, degree: peers.liveNeighbours.count, age: age, aux: aux)
+    let encoded: PeerLink.EncodedModel
+    if sharing.sharesWholeModel {
+      encoded = link.encodeDenseModel(model.parameters, fields)
+    } else {
+      encoded = link.encodeModel(sharing.makeShare(of: model.parameters, round: currentRound), fields)
+    }
+    lastSent = (currentRound, encoded)
+    var sent: [Int] = []
+    for p in recipients {
+      if !peers.contains(p) { peers.track(p) }
+      if link.send(encoded, to: p) {
+        sent.append(p)
+      } else {
+        log.warning("could not queue the round \(currentRound) model for \(p) (its queue is full or it has no address)")
+      }
+    }
+    return sent
+  }
+
+  public func resendLast(to peer: Int) {
+    guard let last = lastSent, last.round == currentRound else { return }
+    link.send(last.frame, to: peer)
+  }
+
+  public func wait(
+    for what: String, deadline: Double?, awaiting: () -> [Int], until done: () -> Bool
+  ) throws -> WaitOutcome {
+    let t0 = now
+    defer { phase.add(.communicate, now - t0) }
+    return try waitImpl(for: what, deadline: deadline, awaiting: awaiting, until: done)
+  }
+
+  public func stopRun() {
+    guard !stopReceived else { return }
+    stopReceived = true
+    log.info("round \(currentRound): this node ends the run (STOP to every peer)")
+    forwardStop()
+  }
+
+  public func average(_ messages: [ModelMessage], weights: [Int: Double], selfWeight: Double) {
+    let t0 = now
+    defer { phase.add(.average, now - t0) }
+    aggregator.begin(own: model.parameters, selfWeight: selfWeight)
+    for m in messages { aggregator.add(m.share, weight: weights[m.sender] ?? 0) }
+    aggregator.finish(into: model.parameters)
+    for (m, ignored) in zip(messages, aggregator.ignoredValues) where ignored > 0 {
+      link.recordRejection(.nonFiniteValues, count: ignored)
+      warnOnce(
+        m.sender, .nonFiniteValues,
+        "ignored \(ignored) NaN or infinite values in the round \(m.round) model from \(m.sender)")
+    }
+    sharing.didAverage(model.parameters)
+    if plan.resetOptimizer { optimizer.reset() }
+  }
+
+  public func count(_ name: String, by amount: Int) {
+    results.update { $0.counters[name, default: 0] += amount }
+  }
+}

@@ -1,0 +1,257 @@
+import Datasets
+import Foundation
+import Logging
+import Models
+import Numerics
+import Sharing
+import Transport
+
+/// How a node's run ended; `exitCode` is what `peerd` exits with (docs/operations.md).
+public enum NodeOutcome: Equatable, Sendable {
+  /// Every round done (or STOP received: the run is over for everyone).
+  case completed
+  /// SIGTERM or SIGINT: the round was abandoned, results, weights and a checkpoint written.
+  case stopped(signal: Int32)
+  /// Averaged with nobody in more than `isolation_limit` of its rounds although it has
+  /// neighbours: its results are those of a node that trained alone.
+  case isolated(rounds: Int, of: Int)
+
+  public var exitCode: Int32 {
+    switch self {
+    case .completed: return 0
+    case .stopped: return 3
+    case .isolated: return 4
+    }
+  }
+
+  var name: String {
+    switch self {
+    case .completed: return "completed"
+    case .stopped: return "stopped"
+    case .isolated: return "isolated"
+    }
+  }
+}
+
+/// One peerd process's state, and the one loop that drives it.
+///
+/// Single-threaded by design (DESIGN decision 2): the thread that calls `run()` owns the
+/// transport, the model and every buffer. Every wait goes through `wait(for:…)`, a poll with a
+/// deadline that also dispatches inbound frames (Node+Network.swift): control frames update the
+/// peer table, admitted models go to the mailbox. The algorithm is a strategy called once per
+/// round or step, and sees the node only as an `AlgorithmContext` (Node+Context.swift).
+public final class Node {
+  public let plan: NodePlan
+  public var uid: Int { plan.uid }
+  public let model: any Model
+  public let optimizer: any Optimizer
+  public let trainer: LocalTrainer
+  public let evaluator: Evaluator
+  public let sharing: any SharingStrategy
+  public let aggregator: Aggregator
+  public let link: PeerLink
+  public let algorithm: any Algorithm
+  public let results: ResultsRecorder
+  public let events: EventLog
+  public let mailbox: Mailbox
+  public let clock: any Clock
+  public internal(set) var log: Logger
+  public internal(set) var peers: PeerTable
+
+  /// The round (or step) this node is in; announced in every frame it sends.
+  public internal(set) var currentRound = 0
+  let startTime: Double
+  var peerChoice: Xoshiro256
+  var nextHeartbeat = 0.0
+  var stopSignal: Int32?
+  var stopReceived = false
+  /// The last model frame built by `send`, for re-sending to a peer that came back mid-round.
+  var lastSent: (round: Int, frame: PeerLink.EncodedModel)?
+  /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
+  var warned: Set<String> = []
+  var phase = PhaseClock()
+  /// The round this run resumed from (a checkpoint), if any.
+  var resumedFrom: Int?
+
+  public init(
+    plan: NodePlan, model: any Model, optimizer: any Optimizer, data: NodeShard, sharing: any SharingStrategy,
+    transport: any MessageTransport, clock: any Clock, algorithm: any Algorithm, log: Logger
+  ) {
+    self.plan = plan
+    self.model = model
+    self.optimizer = optimizer
+    self.sharing = sharing
+    self.algorithm = algorithm
+    self.clock = clock
+    self.log = log
+    let streams = RandomStreams(seed: plan.seed)
+    trainer = LocalTrainer(
+      data: data.train, batchSize: plan.batchSize, stepsPerRound: plan.localSteps, fullEpochs: plan.fullEpochs,
+      shuffle: plan.shuffle, rng: streams.stream(.shuffle, index: UInt64(plan.uid)))
+    trainer.stepPause = plan.stepPause
+    evaluator = Evaluator(
+      test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
+    aggregator = Aggregator(parameterCount: model.parameterCount)
+    link = PeerLink(uid: plan.uid, transport: transport, parameterCount: model.parameterCount) {
+      [sharing, count = model.parameterCount] seed, n in sharing.indices(forSeed: seed, count: n, parameterCount: count)
+    }
+    peerChoice = streams.stream(.peerChoice, index: UInt64(plan.uid))
+    startTime = clock.now()
+    peers = PeerTable(
+      neighbours: plan.neighbours, heartbeatPeers: plan.heartbeatPeers, peerTimeout: plan.peerTimeout,
+      startTimeout: plan.startTimeout, now: startTime)
+    // Buffer at most: every sender of interest, a few rounds ahead, at the largest frame size.
+    let senders = max(4, plan.role == .server ? plan.peerCount : plan.neighbours.count + 1)
+    let maxFrame = WireHeader.size + 8 * model.parameterCount + 16
+    mailbox = Mailbox(mode: algorithm.policy.mailbox, byteLimit: senders * 4 * maxFrame)
+    var record = NodeResults()
+    record.uid = plan.uid
+    record.algorithm = plan.algorithm
+    record.sharing = sharing.name
+    record.parameterCount = model.parameterCount
+    results = ResultsRecorder(
+      path: plan.resultsPath, isRegression: model.lossKind == .meanSquaredError, results: record)
+    events = EventLog(path: plan.eventsPath)
+  }
+
+  public var now: Double { clock.now() }
+  var elapsed: Double { clock.now() - startTime }
+
+  public var isStopping: Bool { stopSignal != nil || stopReceived }
+
+  // MARK: - The loop
+
+  /// Runs the node from its start to the end of the run.
+  public func run() throws -> NodeOutcome {
+    log.info(
+      "node \(uid) up (\(plan.role.rawValue), \(plan.algorithm)): \(model.name) with \(model.parameterCount) parameters, \(trainer.sampleCount) training samples, neighbours \(peers.neighbours)"
+    )
+    var start = NodeEvent(kind: .start, uid: uid, time: elapsed, round: currentRound)
+    start.resumedFrom = resumedFrom
+    events.append(start)
+    try startPhase()
+    results.update { $0.startupTime = elapsed }
+    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client {
+      try evaluate(round: 0)
+      flushResults()
+    }
+    var finished = false
+    while !isStopping {
+      guard try algorithm.step(self) else {
+        finished = true
+        break
+      }
+    }
+    return shutdown(finished: finished || stopReceived)
+  }
+
+  /// Says HELLO to every heartbeat peer and serves the network until each has been heard from
+  /// (or has gone silent after being heard, or `start_timeout` passes); the rounds they announce
+  /// tell a restarted node which round to join.
+  func startPhase() throws {
+    let targets = peers.heartbeatPeers
+    guard !targets.isEmpty else { return }
+    let deadline = startTime + plan.startTimeout
+    var nextHello = now
+    while targets.contains(where: { peers.state(of: $0) == .unknown }) && !isStopping {
+      let t = now
+      if t >= deadline { break }
+      if t >= nextHello {
+        for p in targets where peers.state(of: p) == .unknown { sayHello(to: p, probe: false) }
+        nextHello = t + 0.25
+      }
+      // A peer heard once and then silent died during the start: do not wait for it.
+      for p in targets where peers.state(of: p) == .up && peers.isOverdue(p, now: t, awaitedSince: startTime) {
+        markDown(p, reason: "silent for \(String(format: "%.1f", peers.silence(of: p, now: t))) s during the start")
+      }
+      // Everything already queued is read before deciding: a restarted node first receives what
+      // was queued for it while it was dead, and only the newest frames say where peers are.
+      if try !pump(timeout: min(0.05, max(0.001, min(deadline, nextHello) - t))) { continue }
+      try drain()
+      service()
+    }
+    let missing = targets.filter { peers.state(of: $0) == .unknown }
+    if !missing.isEmpty {
+      log.warning("start: no answer from \(missing) within \(plan.startTimeout) s; starting without them")
+      for p in missing { markDown(p, reason: "no answer within start_timeout") }
+    }
+    let up = targets.filter { peers.state(of: $0) == .up }
+    log.info("start: \(up.count)/\(targets.count) peers up; neighbourhood at round \(neighbourhoodRound())")
+  }
+
+  /// Says BYE, writes the results, the final weights and (when stopped) a checkpoint, closes the
+  /// transport.
+  func shutdown(finished: Bool) -> NodeOutcome {
+    var outcome = NodeOutcome.completed
+    if let signal = stopSignal, !finished {
+      outcome = .stopped(signal: signal)
+    } else if !peers.neighbours.isEmpty && plan.role == .peer {
+      let done = results.results.roundsCompleted
+      let alone = results.results.isolatedRounds
+      if done > 0 && Double(alone) > plan.isolationLimit * Double(done) { outcome = .isolated(rounds: alone, of: done) }
+    }
+    for p in peers.tracked where peers.state(of: p) != .departed {
+      link.sendControl(.bye, to: p, round: currentRound, degree: 0)
+    }
+    if case .stopped = outcome { writeCheckpoint(reason: "stop") }
+    let rejected = link.allRejected
+    results.update {
+      $0.outcome = outcome.name
+      $0.rejectedFrames = rejected
+    }
+    flushResults()
+    var end = NodeEvent(kind: .end, uid: uid, time: elapsed, round: currentRound)
+    end.outcome = outcome.name
+    events.append(end)
+    if let path = plan.weightsPath {
+      do { try ModelFile.save(model, to: path) } catch { log.error("could not save final weights: \(error)") }
+    }
+    switch outcome {
+    case .completed: break
+    case .stopped(let signal): log.warning("stopped by signal \(signal) in round \(currentRound)")
+    case .isolated(let alone, let done):
+      log.error(
+        "averaged with nobody in \(alone) of \(done) rounds (more than isolation_limit \(plan.isolationLimit)): this node trained alone"
+      )
+    }
+    let sent = link.ledger.totalSent
+    log.info(
+      "done (\(outcome.name)): \(results.results.roundsCompleted) rounds, sent \(sent.data) data + \(sent.metadata) metadata bytes, control \(link.controlBytesSent) bytes"
+    )
+    link.close()
+    return outcome
+  }
+
+  func flushResults() {
+    let rejected = link.allRejected
+    results.update { $0.rejectedFrames = rejected }
+    if let problem = results.flush() { log.error("\(problem)") }
+  }
+}
+
+/// Wall time per phase of the current round, on the node's clock.
+struct PhaseClock {
+  enum Phase { case train, communicate, average, evaluate }
+  var train = 0.0
+  var communicate = 0.0
+  var average = 0.0
+  var evaluate = 0.0
+  var roundStart = 0.0
+
+  mutating func reset(at time: Double) {
+    train = 0
+    communicate = 0
+    average = 0
+    evaluate = 0
+    roundStart = time
+  }
+
+  mutating func add(_ phase: Phase, _ seconds: Double) {
+    switch phase {
+    case .train: train += seconds
+    case .communicate: communicate += seconds
+    case .average: average += seconds
+    case .evaluate: evaluate += seconds
+    }
+  }
+}
