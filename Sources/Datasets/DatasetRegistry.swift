@@ -62,88 +62,116 @@ public struct ShardSummary: Sendable {
   public var labelHistogram: [Int]
 }
 
-/// Maps `dataset_class` names to readers.
+/// Maps `dataset_class` names to readers. Adding a dataset is one loader and one entry here; the
+/// supported list in errors is derived from the entries, and case, `-` and `_` do not matter
+/// (`FEMNIST`, `CelebA` and `Fashion-MNIST` resolve).
 public enum DatasetRegistry {
-  public static let names = ["MNIST", "FashionMNIST", "CIFAR10", "Femnist", "Celeba", "MovieLens", "Synthetic"]
+  /// Loads node `node` of `nodes` from settings whose `name` is the entry's canonical name.
+  public typealias Loader = @Sendable (DatasetSettings, _ node: Int, _ nodes: Int) throws -> NodeShard
+
+  public static let registry = Registry<Loader>(
+    kind: "[DATASET] dataset_class",
+    [
+      .init("MNIST") { try loadIDX($0, node: $1, nodes: $2, defaultDir: "mnist") },
+      .init("FashionMNIST") { try loadIDX($0, node: $1, nodes: $2, defaultDir: "fashion-mnist") },
+      .init("CIFAR10") { try loadCIFAR10($0, node: $1, nodes: $2) },
+      .init("Femnist") { try loadLEAF($0, node: $1, nodes: $2, femnist: true) },
+      .init("Celeba") { try loadLEAF($0, node: $1, nodes: $2, femnist: false) },
+      .init("MovieLens") { try loadMovieLens($0, node: $1, nodes: $2) },
+      .init("Synthetic") { try loadSynthetic($0, node: $1, nodes: $2) },
+    ])
+
+  public static var names: [String] { registry.names }
 
   public static func load(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
     guard node >= 0 && node < nodes else { throw DatasetError("node \(node) is outside 0..<\(nodes)") }
+    let entry = try registry.resolve(s.name)
+    var settings = s
+    settings.name = entry.name
+    return try entry.make(settings, node, nodes)
+  }
+
+  static func loadIDX(_ s: DatasetSettings, node: Int, nodes: Int, defaultDir: String) throws -> NodeShard {
     let streams = RandomStreams(seed: s.seed)
-    switch s.name {
-    case "MNIST", "FashionMNIST":
-      let defaultDir = s.name == "MNIST" ? "mnist" : "fashion-mnist"
-      let trainDir = try directory(s.trainDir ?? defaultDir, what: "\(s.name) train_dir")
-      let testDir = try directory(s.testDir ?? s.trainDir ?? defaultDir, what: "\(s.name) test_dir")
-      let (train, test) = try MNISTReader.load(
-        trainDir: trainDir, testDir: testDir, cacheDirectory: s.resolvedCacheDirectory)
-      let labels = train.labels
+    let trainDir = try directory(s.trainDir ?? defaultDir, what: "\(s.name) train_dir")
+    let testDir = try directory(s.testDir ?? s.trainDir ?? defaultDir, what: "\(s.name) test_dir")
+    let (train, test) = try MNISTReader.load(
+      trainDir: trainDir, testDir: testDir, cacheDirectory: s.resolvedCacheDirectory)
+    let labels = train.labels
+    let parts = try Partitioner.partition(
+      labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
+    let meta = DatasetMetadata(name: s.name, inputShape: [1, 28, 28], classCount: 10, totalTrainSamples: labels.count)
+    return try withValidation(train.shard(parts[node]), test: test, s, meta)
+  }
+
+  static func loadSynthetic(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
+    let streams = RandomStreams(seed: s.seed)
+    let syn = s.synthetic
+    let meta = DatasetMetadata(
+      name: "Synthetic", inputShape: [syn.dimension], classCount: syn.classes,
+      totalTrainSamples: syn.samplesPerNode * nodes)
+    switch syn.kind {
+    case .gaussian:
+      let (pool, test) = SyntheticGenerator.gaussian(syn, nodes: nodes, streams: streams)
       let parts = try Partitioner.partition(
-        labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
-      let meta = DatasetMetadata(
-        name: s.name, inputShape: [1, 28, 28], classCount: 10, totalTrainSamples: labels.count)
-      return try withValidation(train.shard(parts[node]), test: test, s, meta)
-    case "Synthetic":
-      let syn = s.synthetic
-      let meta = DatasetMetadata(
-        name: "Synthetic", inputShape: [syn.dimension], classCount: syn.classes,
-        totalTrainSamples: syn.samplesPerNode * nodes)
-      switch syn.kind {
-      case .gaussian:
-        let (pool, test) = SyntheticGenerator.gaussian(syn, nodes: nodes, streams: streams)
-        let parts = try Partitioner.partition(
-          labels: pool.labels, classes: syn.classes, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
-        return try withValidation(SubsetSource(base: pool, indices: parts[node]), test: test, s, meta)
-      case .leaf:
-        let (train, test) = SyntheticGenerator.leaf(syn, node: node, nodes: nodes, streams: streams)
-        return try withValidation(train, test: test, s, meta)
-      }
-    case "CIFAR10":
-      let trainDir = try directory(s.trainDir ?? "cifar-10-batches-bin", what: "CIFAR10 train_dir")
-      let testDir = try directory(s.testDir ?? s.trainDir ?? "cifar-10-batches-bin", what: "CIFAR10 test_dir")
-      let files = try CIFAR10Reader.trainFiles(trainDir)
-      let perFile = try CIFAR10Reader.trainLabels(files)
-      let labels = perFile.flatMap { $0 }
-      let parts = try Partitioner.partition(
-        labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
-      let train = try CIFAR10Reader.shard(files: files, perFile: perFile, indices: parts[node])
-      let meta = DatasetMetadata(
-        name: "CIFAR10", inputShape: [3, 32, 32], classCount: 10, totalTrainSamples: labels.count)
-      return try withValidation(train, test: try CIFAR10Reader.test(testDir), s, meta)
-    case "Femnist", "FEMNIST", "Celeba", "CelebA":
-      let femnist = s.name.lowercased() == "femnist"
-      let trainDir = try directory(
-        s.trainDir ?? (femnist ? "femnist/train" : "celeba/train"), what: "\(s.name) train_dir")
-      let testDir = try directory(s.testDir ?? (femnist ? "femnist/test" : "celeba/test"), what: "\(s.name) test_dir")
-      let kind: LEAFReader.Kind
-      if femnist {
-        kind = .femnist
-      } else {
-        kind = .celeba(imagesDir: try directory(s.imagesDir ?? "celeba/img_align_celeba", what: "Celeba images_dir"))
-      }
-      guard s.partition == .iid || s.partition == .byUser else {
-        throw DatasetError("\(s.name) is split by LEAF user; partition_niid and sizes do not apply")
-      }
-      let loaded = try LEAFReader.load(
-        trainDir: trainDir, testDir: testDir, kind: kind, classes: femnist ? 62 : 2, node: node, nodes: nodes,
-        streams: streams)
-      var meta = DatasetMetadata(
-        name: femnist ? "Femnist" : "Celeba", inputShape: femnist ? [1, 28, 28] : [3, 84, 84],
-        classCount: femnist ? 62 : 2, totalTrainSamples: loaded.total)
-      meta.users = loaded.users
-      return try withValidation(loaded.train, test: loaded.test, s, meta)
-    case "MovieLens":
-      let dir = try directory(s.trainDir ?? "movielens/ml-latest-small", what: "MovieLens train_dir")
-      let ratings = try MovieLensReader.read(
-        (dir as NSString).appendingPathComponent("ratings.csv"), cacheDirectory: s.resolvedCacheDirectory)
-      let (train, test) = try MovieLensReader.shard(ratings, node: node, nodes: nodes, streams: streams)
-      var meta = DatasetMetadata(
-        name: "MovieLens", inputShape: [], classCount: 0, totalTrainSamples: ratings.ratings.count)
-      meta.users = ratings.userCount
-      meta.items = ratings.itemCount
-      return NodeShard(train: train, test: test, validation: nil, metadata: meta)
-    default:
-      throw DatasetError("unknown dataset_class '\(s.name)'; supported: \(names.joined(separator: ", "))")
+        labels: pool.labels, classes: syn.classes, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
+      return try withValidation(SubsetSource(base: pool, indices: parts[node]), test: test, s, meta)
+    case .leaf:
+      let (train, test) = SyntheticGenerator.leaf(syn, node: node, nodes: nodes, streams: streams)
+      return try withValidation(train, test: test, s, meta)
     }
+  }
+
+  static func loadCIFAR10(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
+    let streams = RandomStreams(seed: s.seed)
+    let trainDir = try directory(s.trainDir ?? "cifar-10-batches-bin", what: "CIFAR10 train_dir")
+    let testDir = try directory(s.testDir ?? s.trainDir ?? "cifar-10-batches-bin", what: "CIFAR10 test_dir")
+    let files = try CIFAR10Reader.trainFiles(trainDir)
+    let perFile = try CIFAR10Reader.trainLabels(files)
+    let labels = perFile.flatMap { $0 }
+    let parts = try Partitioner.partition(
+      labels: labels, classes: 10, nodes: nodes, scheme: s.partition, rng: streams.stream(.dataSplit))
+    let train = try CIFAR10Reader.shard(files: files, perFile: perFile, indices: parts[node])
+    let meta = DatasetMetadata(
+      name: "CIFAR10", inputShape: [3, 32, 32], classCount: 10, totalTrainSamples: labels.count)
+    return try withValidation(train, test: try CIFAR10Reader.test(testDir), s, meta)
+  }
+
+  static func loadLEAF(_ s: DatasetSettings, node: Int, nodes: Int, femnist: Bool) throws -> NodeShard {
+    let streams = RandomStreams(seed: s.seed)
+    let trainDir = try directory(
+      s.trainDir ?? (femnist ? "femnist/train" : "celeba/train"), what: "\(s.name) train_dir")
+    let testDir = try directory(s.testDir ?? (femnist ? "femnist/test" : "celeba/test"), what: "\(s.name) test_dir")
+    let kind: LEAFReader.Kind
+    if femnist {
+      kind = .femnist
+    } else {
+      kind = .celeba(imagesDir: try directory(s.imagesDir ?? "celeba/img_align_celeba", what: "Celeba images_dir"))
+    }
+    guard s.partition == .iid || s.partition == .byUser else {
+      throw DatasetError("\(s.name) is split by LEAF user; partition_niid and sizes do not apply")
+    }
+    let loaded = try LEAFReader.load(
+      trainDir: trainDir, testDir: testDir, kind: kind, classes: femnist ? 62 : 2, node: node, nodes: nodes,
+      streams: streams)
+    var meta = DatasetMetadata(
+      name: s.name, inputShape: femnist ? [1, 28, 28] : [3, 84, 84], classCount: femnist ? 62 : 2,
+      totalTrainSamples: loaded.total)
+    meta.users = loaded.users
+    return try withValidation(loaded.train, test: loaded.test, s, meta)
+  }
+
+  static func loadMovieLens(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
+    let streams = RandomStreams(seed: s.seed)
+    let dir = try directory(s.trainDir ?? "movielens/ml-latest-small", what: "MovieLens train_dir")
+    let ratings = try MovieLensReader.read(
+      (dir as NSString).appendingPathComponent("ratings.csv"), cacheDirectory: s.resolvedCacheDirectory)
+    let (train, test) = try MovieLensReader.shard(ratings, node: node, nodes: nodes, streams: streams)
+    var meta = DatasetMetadata(
+      name: "MovieLens", inputShape: [], classCount: 0, totalTrainSamples: ratings.ratings.count)
+    meta.users = ratings.userCount
+    meta.items = ratings.itemCount
+    return NodeShard(train: train, test: test, validation: nil, metadata: meta)
   }
 
   /// Sample counts and label histograms of every node's shard.

@@ -2,6 +2,7 @@ import Config
 import Datasets
 import Foundation
 import Models
+import Numerics
 import Sharing
 import Topology
 
@@ -68,27 +69,25 @@ extension NodePlan {
   public static func fromConfig(_ c: RunConfiguration, configPath: String, uid: Int, totalNodes: Int) throws -> NodePlan
   {
     let d = c.dataset
-    func check(_ name: String, in names: [String], key: String) throws {
-      guard names.contains(name) else {
-        throw PlanError("\(configPath): \(key) '\(name)' is not supported; supported: \(names.joined(separator: ", "))")
-      }
+    /// The canonical name a class reference resolves to in its registry, or an error naming the
+    /// config file and listing what is supported.
+    func resolve<M>(_ reference: ClassReference, in registry: Registry<M>) throws -> String {
+      do { return try registry.resolve(reference.className).name } catch { throw PlanError("\(configPath): \(error)") }
     }
-    try check(d.datasetClass.className, in: DatasetRegistry.names, key: "[DATASET] dataset_class")
-    try check(d.modelClass.className, in: ModelRegistry.names, key: "[DATASET] model_class")
-    try check(
-      c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, key: "[OPTIMIZER_PARAMS] optimizer_class")
-    try check(c.sharing.sharingClass.className, in: SharingRegistry.names, key: "[SHARING] sharing_class")
-    try check(c.train.lossClass.className, in: LossKind.allCases.map(\.rawValue), key: "[TRAIN_PARAMS] loss_class")
-    do { _ = try AlgorithmRegistry.registry.resolve(c.node.algorithm) } catch {
-      throw PlanError("\(configPath): \(error)")
-    }
+    let datasetName = try resolve(d.datasetClass, in: DatasetRegistry.registry)
+    let modelName = try resolve(d.modelClass, in: ModelRegistry.registry)
+    let optimizerName = try resolve(c.optimizer.optimizerClass, in: OptimizerRegistry.registry)
+    let sharingName = try resolve(c.sharing.sharingClass, in: SharingRegistry.registry)
+    let lossName = try resolve(c.train.lossClass, in: LossKind.registry)
+    let algorithmName = try resolve(
+      ClassReference(package: nil, className: c.node.algorithm)!, in: AlgorithmRegistry.registry)
     guard c.communication.commClass == "TCP" else {
       throw PlanError(
         "\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
     }
 
     var dataset = DatasetSettings(
-      name: d.datasetClass.className, trainDir: d.trainDir, testDir: d.testDir, imagesDir: d.imagesDir,
+      name: datasetName, trainDir: d.trainDir, testDir: d.testDir, imagesDir: d.imagesDir,
       seed: UInt64(truncatingIfNeeded: d.randomSeed), cacheDirectory: d.cacheDir)
     switch d.partition {
     case .iid: dataset.partition = d.sizes.map { .sizes($0) } ?? .iid
@@ -111,21 +110,20 @@ extension NodePlan {
     if let n = d.testSamples { dataset.synthetic.testSamples = n }
 
     let model = ModelSettings(
-      name: d.modelClass.className, hiddenSizes: d.hiddenSizes ?? [200, 200], embeddingDimension: d.embeddingDim,
-      loss: LossKind(rawValue: c.train.lossClass.className))
+      name: modelName, hiddenSizes: d.hiddenSizes ?? [200, 200], embeddingDimension: d.embeddingDim,
+      loss: LossKind(rawValue: lossName))
     let o = c.optimizer
     let optimizer = OptimizerSettings(
-      name: o.optimizerClass.className, learningRate: Float(o.lr), momentum: Float(o.momentum),
+      name: optimizerName, learningRate: Float(o.lr), momentum: Float(o.momentum),
       weightDecay: Float(o.weightDecay), nesterov: o.nesterov, dampening: Float(o.dampening), beta1: Float(o.betas[0]),
       beta2: Float(o.betas[1]), epsilon: Float(o.eps))
     let sharing = SharingSettings(
-      name: c.sharing.sharingClass.className, alpha: c.sharing.alpha, alphaList: c.sharing.alphaList)
+      name: sharingName, alpha: c.sharing.alpha, alphaList: c.sharing.alphaList)
 
     var plan = NodePlan(
       uid: uid, totalNodes: totalNodes, neighbours: [], bindEndpoint: "", endpoints: [:],
       seed: UInt64(truncatingIfNeeded: d.randomSeed), dataset: dataset, model: model, optimizer: optimizer,
-      sharing: sharing, algorithm: AlgorithmRegistry.registry.entry(named: c.node.algorithm)!.name,
-      iterations: c.node.iterations,
+      sharing: sharing, algorithm: algorithmName, iterations: c.node.iterations,
       localSteps: c.train.rounds, fullEpochs: c.train.fullEpochs, batchSize: c.train.batchSize,
       shuffle: c.train.shuffle,
       resetOptimizer: c.node.resetOptimizer, testAfter: c.node.testAfter, trainEvaluateAfter: c.node.trainEvaluateAfter,

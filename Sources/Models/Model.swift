@@ -19,6 +19,10 @@ public struct ParameterTensor: Sendable, Equatable {
 public enum LossKind: String, Sendable, CaseIterable {
   case crossEntropy = "CrossEntropyLoss"
   case meanSquaredError = "MSELoss"
+
+  /// The loss names, registered once: `loss_class` resolves through this.
+  public static let registry = Registry<LossKind>(
+    kind: "[TRAIN_PARAMS] loss_class", allCases.map { Registry.Entry($0.rawValue, make: $0) })
 }
 
 /// Which entries of the gradient vector the last step wrote, for models whose gradient is

@@ -32,63 +32,88 @@ public struct ModelSettings: Sendable {
   }
 }
 
-/// Maps `model_class` names to models. Adding a model is one function and one line here.
+/// Maps `model_class` names to models. Adding a model is one function and one entry here; names
+/// are registered once (see `Registry`).
 public enum ModelRegistry {
-  public static let names = [
-    "LogisticRegression", "MLP", "CNN", "FemnistCNN", "CelebaCNN", "LeNet", "MatrixFactorization",
-  ]
+  public typealias Maker = @Sendable (ModelSettings, inout Xoshiro256) throws -> any Model
+
+  public static let registry = Registry<Maker>(
+    kind: "[DATASET] model_class",
+    [
+      .init("LogisticRegression") { s, rng in
+        guard flat(s) > 0 else { throw ModelError("LogisticRegression needs an input shape") }
+        return try classifier(s, [Linear(flat(s), try classes(s))], input: [flat(s)], rng: &rng)
+      },
+      .init("MLP") { s, rng in
+        guard flat(s) > 0 else { throw ModelError("MLP needs an input shape") }
+        var layers: [any Layer] = []
+        var width = flat(s)
+        for h in s.hiddenSizes {
+          layers.append(Linear(width, h))
+          layers.append(ReLU())
+          width = h
+        }
+        layers.append(Linear(width, try classes(s)))
+        return try classifier(s, layers, input: [flat(s)], rng: &rng)
+      },
+      // decentralizepy names both FEMNIST's and CelebA's network `CNN`; the input decides.
+      .init("CNN") { s, rng in
+        if flat(s) == 3 * 84 * 84 {
+          return try classifier(
+            s, celebaCNN(classes: s.classes > 0 ? s.classes : 2, s.convolution), input: [3, 84, 84], rng: &rng)
+        }
+        if flat(s) == 28 * 28 {
+          return try classifier(
+            s, femnistCNN(classes: s.classes > 0 ? s.classes : 62, s.convolution), input: [1, 28, 28], rng: &rng)
+        }
+        throw ModelError("CNN is defined for FEMNIST (1×28×28) and CelebA (3×84×84) inputs, got \(s.inputShape)")
+      },
+      .init("FemnistCNN") { s, rng in
+        try classifier(
+          s, femnistCNN(classes: s.classes > 0 ? s.classes : 62, s.convolution), input: [1, 28, 28], rng: &rng)
+      },
+      .init("CelebaCNN") { s, rng in
+        try classifier(
+          s, celebaCNN(classes: s.classes > 0 ? s.classes : 2, s.convolution), input: [3, 84, 84], rng: &rng)
+      },
+      .init("LeNet") { s, rng in
+        guard flat(s) == 3 * 32 * 32 else {
+          throw ModelError("LeNet expects CIFAR-10 inputs 3×32×32, got \(s.inputShape)")
+        }
+        return try classifier(
+          s, leNet(classes: s.classes > 0 ? s.classes : 10, s.convolution), input: [3, 32, 32], rng: &rng)
+      },
+      .init("MatrixFactorization") { s, rng in
+        if let loss = s.loss, loss != .meanSquaredError {
+          throw ModelError("MatrixFactorization trains with MSELoss, got \(loss.rawValue)")
+        }
+        return try MatrixFactorization(users: s.users, items: s.items, dimension: s.embeddingDimension, rng: &rng)
+      },
+    ])
+
+  public static var names: [String] { registry.names }
 
   public static func make(_ s: ModelSettings, rng: inout Xoshiro256) throws -> any Model {
-    let flat = s.inputShape.reduce(1, *)
-    func needClasses() throws -> Int {
-      guard s.classes > 0 else { throw ModelError("\(s.name) needs the number of classes (from the dataset)") }
-      return s.classes
+    var settings = s
+    let entry = try registry.resolve(s.name)
+    settings.name = entry.name
+    return try entry.make(settings, &rng)
+  }
+
+  static func flat(_ s: ModelSettings) -> Int { s.inputShape.reduce(1, *) }
+
+  static func classes(_ s: ModelSettings) throws -> Int {
+    guard s.classes > 0 else { throw ModelError("\(s.name) needs the number of classes (from the dataset)") }
+    return s.classes
+  }
+
+  static func classifier(_ s: ModelSettings, _ layers: [any Layer], input: [Int], rng: inout Xoshiro256) throws
+    -> any Model
+  {
+    if let loss = s.loss, loss != .crossEntropy {
+      throw ModelError("\(s.name) is a classifier; loss_class must be CrossEntropyLoss, got \(loss.rawValue)")
     }
-    func classifier(_ layers: [any Layer], input: [Int]) throws -> any Model {
-      if let loss = s.loss, loss != .crossEntropy {
-        throw ModelError("\(s.name) is a classifier; loss_class must be CrossEntropyLoss, got \(loss.rawValue)")
-      }
-      return try Sequential(name: s.name, inputShape: input, layers: layers, loss: .crossEntropy, rng: &rng)
-    }
-    switch s.name {
-    case "LogisticRegression":
-      guard flat > 0 else { throw ModelError("LogisticRegression needs an input shape") }
-      return try classifier([Linear(flat, try needClasses())], input: [flat])
-    case "MLP":
-      guard flat > 0 else { throw ModelError("MLP needs an input shape") }
-      var layers: [any Layer] = []
-      var width = flat
-      for h in s.hiddenSizes {
-        layers.append(Linear(width, h))
-        layers.append(ReLU())
-        width = h
-      }
-      layers.append(Linear(width, try needClasses()))
-      return try classifier(layers, input: [flat])
-    case "FemnistCNN":
-      return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62, s.convolution), input: [1, 28, 28])
-    case "CelebaCNN":
-      return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2, s.convolution), input: [3, 84, 84])
-    case "CNN":
-      // decentralizepy names both FEMNIST's and CelebA's network `CNN`; the input decides.
-      if flat == 3 * 84 * 84 {
-        return try classifier(celebaCNN(classes: s.classes > 0 ? s.classes : 2, s.convolution), input: [3, 84, 84])
-      }
-      if flat == 28 * 28 {
-        return try classifier(femnistCNN(classes: s.classes > 0 ? s.classes : 62, s.convolution), input: [1, 28, 28])
-      }
-      throw ModelError("CNN is defined for FEMNIST (1×28×28) and CelebA (3×84×84) inputs, got \(s.inputShape)")
-    case "LeNet":
-      guard flat == 3 * 32 * 32 else { throw ModelError("LeNet expects CIFAR-10 inputs 3×32×32, got \(s.inputShape)") }
-      return try classifier(leNet(classes: s.classes > 0 ? s.classes : 10, s.convolution), input: [3, 32, 32])
-    case "MatrixFactorization":
-      if let loss = s.loss, loss != .meanSquaredError {
-        throw ModelError("MatrixFactorization trains with MSELoss, got \(loss.rawValue)")
-      }
-      return try MatrixFactorization(users: s.users, items: s.items, dimension: s.embeddingDimension, rng: &rng)
-    default:
-      throw ModelError("unknown model_class '\(s.name)'; supported: \(names.joined(separator: ", "))")
-    }
+    return try Sequential(name: s.name, inputShape: input, layers: layers, loss: .crossEntropy, rng: &rng)
   }
 
   /// decentralizepy's FEMNIST CNN: 1,690,046 parameters with 62 classes.

@@ -183,18 +183,21 @@ public final class Adam: Optimizer {
   }
 }
 
-/// Maps `optimizer_class` names to optimizers.
+/// Maps `optimizer_class` names to optimizers; names are registered once (see `Registry`).
 public enum OptimizerRegistry {
-  public static let names = ["SGD", "Adam"]
+  public static let registry = Registry<@Sendable (OptimizerSettings) -> any Optimizer>(
+    kind: "[OPTIMIZER_PARAMS] optimizer_class",
+    [
+      .init("SGD") { SGD($0) },
+      .init("Adam") { Adam($0) },
+    ])
+
+  public static var names: [String] { registry.names }
 
   public static func make(_ settings: OptimizerSettings, parameterCount: Int) throws -> any Optimizer {
     guard settings.learningRate > 0 else {
       throw ModelError("learning rate must be positive, got \(settings.learningRate)")
     }
-    switch settings.name {
-    case "SGD": return SGD(settings)
-    case "Adam": return Adam(settings)
-    default: throw ModelError("unknown optimizer_class '\(settings.name)'; supported: \(names.joined(separator: ", "))")
-    }
+    return try registry.resolve(settings.name).make(settings)
   }
 }

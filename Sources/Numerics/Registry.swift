@@ -68,6 +68,12 @@ public struct RegistryError: Error, Equatable, Sendable, CustomStringConvertible
   public var name: String
   public var supported: [String]
 
+  public init(kind: String, name: String, supported: [String]) {
+    self.kind = kind
+    self.name = name
+    self.supported = supported
+  }
+
   public var description: String {
     "\(kind) '\(name)' is not supported; supported: \(supported.joined(separator: ", "))"
   }

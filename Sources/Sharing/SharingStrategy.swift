@@ -68,18 +68,19 @@ public struct SharingError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-/// Maps `sharing_class` names to strategies. Adding a strategy is one file and one line here.
+/// Maps `sharing_class` names to strategies. Adding a strategy is one file and one entry here;
+/// names are registered once (see `Registry`).
 public enum SharingRegistry {
+  public static let registry = Registry<@Sendable (SharingSettings) throws -> any SharingStrategy>(
+    kind: "[SHARING] sharing_class",
+    [
+      .init("Sharing", aliases: ["FullSharing", "Full"]) { _ in FullSharing() }
+    ])
+
   /// The names this build supports.
-  public static let names = ["Sharing"]
+  public static var names: [String] { registry.names }
 
   public static func make(_ settings: SharingSettings) throws -> any SharingStrategy {
-    switch settings.name {
-    case "Sharing", "FullSharing", "Full":
-      return FullSharing()
-    default:
-      throw SharingError(
-        "unknown sharing_class '\(settings.name)'; supported: \(names.joined(separator: ", "))")
-    }
+    try registry.resolve(settings.name).make(settings)
   }
 }
