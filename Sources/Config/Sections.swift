@@ -180,6 +180,7 @@ public struct NodeSection: Sendable {
   public var saveWeights: Bool
   public var checkpointEvery: Int
   public var isolationLimit: Double
+  public var stepPause: Double
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
@@ -198,6 +199,10 @@ public struct NodeSection: Sendable {
     isolationLimit = try r.double("isolation_limit", default: 0.5)
     guard (0...1).contains(isolationLimit) else {
       throw r.error("isolation_limit", "must be a fraction of rounds in [0, 1], got \(isolationLimit)")
+    }
+    stepPause = try r.double("step_pause", default: 0)
+    guard (0...60).contains(stepPause) else {
+      throw r.error("step_pause", "must be seconds in [0, 60], got \(stepPause)")
     }
   }
 }

@@ -132,6 +132,7 @@ extension NodePlan {
     plan.warnings = c.warnings
     plan.isolationLimit = c.node.isolationLimit
     plan.checkpointEvery = c.node.checkpointEvery
+    plan.stepPause = c.node.stepPause
     return plan
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 import XCTest
 
 /// Starts real `peerd` processes talking ZeroMQ over loopback TCP, and reads their results.
@@ -84,24 +85,58 @@ struct ClusterHarness {
 
   /// Starts every node; returns the processes (stdout/stderr to files in the run folder).
   func start(extra: [String] = []) throws -> [Process] {
+    try (0..<nodes).map { try startNode($0, extra: extra) }
+  }
+
+  /// Starts node `uid` with `config` (a file in the run folder), its output to `<uid><suffix>.out`.
+  func startNode(_ uid: Int, config: String = "config.ini", extra: [String] = [], suffix: String = "") throws -> Process
+  {
     let peerd = try ClusterHarness.binary("peerd")
     var env = ProcessInfo.processInfo.environment
     env["OPENBLAS_NUM_THREADS"] = "1"
-    return try (0..<nodes).map { uid in
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: peerd)
-      p.arguments =
-        [
-          "--uid", "\(uid)", "--procs-per-machine", "\(nodes)", "--config", dir + "/config.ini",
-          "--graph", dir + "/graph.txt", "--ip", dir + "/ip.json", "--log-dir", dir,
-        ] + extra
-      p.environment = env
-      _ = FileManager.default.createFile(atPath: dir + "/\(uid).out", contents: nil)
-      p.standardOutput = FileHandle(forWritingAtPath: dir + "/\(uid).out")
-      p.standardError = FileHandle(forWritingAtPath: dir + "/\(uid).out")
-      try p.run()
-      return p
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: peerd)
+    p.arguments =
+      [
+        "--uid", "\(uid)", "--procs-per-machine", "\(nodes)", "--config", dir + "/" + config,
+        "--graph", dir + "/graph.txt", "--ip", dir + "/ip.json", "--log-dir", dir,
+      ] + extra
+    p.environment = env
+    let out = dir + "/\(uid)\(suffix).out"
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    p.standardOutput = FileHandle(forWritingAtPath: out)
+    p.standardError = FileHandle(forWritingAtPath: out)
+    try p.run()
+    return p
+  }
+
+  /// Writes a config into the run folder (with `@BASE_PORT@` filled in).
+  func writeConfig(_ text: String, as name: String) throws {
+    try text.replacingOccurrences(of: "@BASE_PORT@", with: String(basePort)).write(
+      toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+  }
+
+  /// The events a node has written so far.
+  func events(_ uid: Int) -> [NodeEvent] { (try? EventLog.read(path: dir + "/\(uid)_events.jsonl")) ?? [] }
+
+  /// The last round a node has finished, from its events file (0 before the first).
+  func lastRound(_ uid: Int) -> Int { events(uid).last { $0.kind == .round }?.round ?? 0 }
+
+  /// Waits until `condition` holds, polling; false after `timeout` seconds.
+  @discardableResult
+  func poll(timeout: Double = 60, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while !condition() {
+      if Date() > deadline { return false }
+      Thread.sleep(forTimeInterval: 0.005)
     }
+    return true
+  }
+
+  /// A node's results file, decoded by the type peerd writes it with.
+  func record(_ uid: Int) throws -> NodeResults {
+    try JSONDecoder().decode(
+      NodeResults.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/\(uid)_results.json")))
   }
 
   /// Waits for every process, killing all of them after `timeout` seconds (a hang fails the test).
@@ -135,7 +170,8 @@ struct ClusterHarness {
 /// A config for the harness; `@BASE_PORT@` is replaced with a free-ish port range.
 func testConfig(
   dataset: String, model: String, extraDataset: String = "", lr: Double = 0.1, rounds: Int = 10,
-  iterations: Int, testAfter: Int, peerTimeout: Double = 30, loss: String = "CrossEntropyLoss"
+  iterations: Int, testAfter: Int, peerTimeout: Double = 30, startTimeout: Double = 60,
+  loss: String = "CrossEntropyLoss"
 ) -> String {
   """
   [DATASET]
@@ -157,6 +193,6 @@ func testConfig(
   test_after = \(testAfter)
   train_evaluate_after = \(testAfter)
   peer_timeout = \(peerTimeout)
-  start_timeout = 60
+  start_timeout = \(startTimeout)
   """
 }

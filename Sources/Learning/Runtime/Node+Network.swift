@@ -106,7 +106,12 @@ extension Node {
       log.debug("stale round \(m.round) model from \(m.sender) (now \(currentRound))")
     case .beyondBound:
       // No honest peer sends a model this far ahead, so it says nothing about where the sender is.
-      reject(m.sender, .beyondBufferBound, "round \(m.round) model from \(m.sender) is beyond the buffering bound")
+      // Before the first round it is usually one queued for this uid while it was dead: counted only.
+      if currentRound == 0 {
+        link.recordRejection(.beyondBufferBound)
+      } else {
+        reject(m.sender, .beyondBufferBound, "round \(m.round) model from \(m.sender) is beyond the buffering bound")
+      }
     }
   }
 

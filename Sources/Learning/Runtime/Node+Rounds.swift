@@ -39,7 +39,8 @@ extension Node {
     results.update { $0.evaluateTime[r] = phase.evaluate }
     let checkpointDue = plan.checkpointEvery > 0 && r % plan.checkpointEvery == 0
     if checkpointDue { writeCheckpoint(reason: "schedule") }
-    if evaluated || checkpointDue { flushResults() }
+    // Also every couple of seconds, so a node that is killed leaves results behind.
+    if evaluated || checkpointDue || now - lastFlush > Self.flushInterval { flushResults() }
 
     var e = NodeEvent(kind: .round, uid: uid, time: elapsed, round: r)
     let rec = results.results

@@ -72,6 +72,10 @@ public final class Node {
   var phase = PhaseClock()
   /// The round this run resumed from (a checkpoint), if any.
   var resumedFrom: Int?
+  /// When the results file was last written (node clock).
+  var lastFlush = -Double.infinity
+  /// The results file is rewritten at least this often (seconds), besides evaluations.
+  static let flushInterval = 2.0
 
   public init(
     plan: NodePlan, model: any Model, optimizer: any Optimizer, data: NodeShard, sharing: any SharingStrategy,
@@ -135,14 +139,13 @@ public final class Node {
       try evaluate(round: 0)
       flushResults()
     }
-    var finished = false
     while !isStopping {
-      guard try algorithm.step(self) else {
-        finished = true
-        break
-      }
+      guard try algorithm.step(self) else { break }
     }
-    return shutdown(finished: finished || stopReceived)
+    // A step also returns false when it gave up on a stop request: only the last round (or a
+    // STOP from the peer that ended the run) counts as finishing.
+    let finished = stopReceived || stopSignal == nil || currentRound >= plan.iterations
+    return shutdown(finished: finished)
   }
 
   /// Says HELLO to every heartbeat peer and serves the network until each has been heard from
@@ -223,6 +226,7 @@ public final class Node {
   }
 
   func flushResults() {
+    lastFlush = now
     let rejected = link.allRejected
     results.update { $0.rejectedFrames = rejected }
     if let problem = results.flush() { log.error("\(problem)") }
