@@ -137,6 +137,10 @@ public struct CommunicationSection: Sendable {
   public var addressesFilepath: String?
   /// Port of uid 0; uid u listens on base_port + u.
   public var basePort: Int
+  /// `none` or `curve` (docs/operations.md, "Keys").
+  public var security: String
+  /// With CURVE: the folder holding `<uid>.key` and `public_keys.json` (`peerctl keys`).
+  public var curveKeys: String?
 
   init(_ r: inout SectionReader) throws {
     commClass =
@@ -144,6 +148,14 @@ public struct CommunicationSection: Sendable {
     addressesFilepath = r.nonEmpty("addresses_filepath")
     basePort = try r.int("base_port") ?? r.int("offset") ?? 20000
     guard basePort > 0 && basePort < 65536 else { throw r.error("base_port", "must be a TCP port, got \(basePort)") }
+    security = r.nonEmpty("security")?.lowercased() ?? "none"
+    guard ["none", "curve"].contains(security) else {
+      throw r.error("security", "expected none or curve, got '\(security)'")
+    }
+    curveKeys = r.nonEmpty("curve_keys")
+    if security == "curve" && curveKeys == nil {
+      throw r.error("curve_keys", "security = curve needs curve_keys, the folder peerctl keys writes")
+    }
     r.accept(["compress", "compression_package", "compression_class"])
   }
 }

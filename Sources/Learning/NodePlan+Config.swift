@@ -62,6 +62,10 @@ extension NodePlan {
     if let l = request.logLevel { plan.logLevel = l }
     if let r = request.resetOptimizer { plan.resetOptimizer = r }
     plan.placeFiles(in: request.logDir, saveWeights: config.node.saveWeights)
+    if config.communication.security == "curve", let dir = config.communication.curveKeys {
+      plan.security = try CurveKeyFiles.load(
+        dir: resolveRelative(dir, to: request.configPath), uid: uid, peers: Array(endpoints.keys).sorted())
+    }
     return plan
   }
 

@@ -1,6 +1,7 @@
 import Datasets
 import Models
 import Sharing
+import Transport
 
 /// Everything one node needs to run, resolved and validated before any socket opens.
 ///
@@ -23,6 +24,8 @@ public struct NodePlan: Sendable {
   public var bindEndpoint: String
   /// Every node's endpoint by uid (neighbours are connected; others on demand).
   public var endpoints: [Int: String]
+  /// Plaintext, or CURVE with this node's keys and every peer's public key.
+  public var security: TransportSecurity = .plaintext
 
   public var seed: UInt64
   public var dataset: DatasetSettings

@@ -69,13 +69,18 @@ public enum NodeRunner {
     let log = NodeLogHandler.logger(uid: plan.uid, path: plan.logPath, level: plan.logLevel)
     if let earlier { log.info("started again\(request.resume ? " with --resume" : ""); \(earlier)") }
     for warning in plan.warnings { log.warning("\(warning)") }
+    if !plan.security.isCurve && !isLoopback(plan.bindEndpoint) {
+      log.warning(
+        "plaintext on \(plan.bindEndpoint): anyone who can reach this port can send frames as any uid; set [COMMUNICATION] security = curve on networks others can reach"
+      )
+    }
     let transport: ZMQTransport
     do {
       // The largest valid frame is a header plus one (index, value) pair per parameter; ZeroMQ
       // drops the connection of a peer that sends more, before a byte of it is buffered.
       transport = try ZMQTransport(
         uid: plan.uid, bindEndpoint: plan.bindEndpoint, addresses: plan.endpoints,
-        connectNow: plan.neighbours + plan.heartbeatPeers,
+        connectNow: plan.neighbours + plan.heartbeatPeers, security: plan.security,
         maxMessageBytes: Int64(WireHeader.size + 8 * parts.model.parameterCount + 8))
     } catch {
       log.error("\(error)")
@@ -99,6 +104,12 @@ public enum NodeRunner {
       node.link.close()
       return 1
     }
+  }
+
+  /// Whether a bind endpoint listens on loopback only.
+  static func isLoopback(_ endpoint: String) -> Bool {
+    let host = endpoint.replacingOccurrences(of: "tcp://", with: "").split(separator: ":").dropLast().joined(separator: ":")
+    return host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "::1"
   }
 
   /// Creates the log dir and proves it writable before anything else happens.

@@ -41,11 +41,16 @@ public protocol MessageTransport: AnyObject {
   /// Frames the transport itself dropped before they reached the node (malformed routing,
   /// multi-part messages), by reason.
   var drops: [String: Int] { get }
+  /// Incoming connections closed under the node (a peer that exited, an oversize message);
+  /// timing-dependent, so reported apart from rejects.
+  var connectionsClosed: Int { get }
   /// Flushes what can be flushed within a short linger, then releases every socket.
   func close()
 }
 
 extension MessageTransport {
+  public var connectionsClosed: Int { 0 }
+
   /// Queues a copy of `bytes` (control frames, tests).
   @discardableResult public func send(_ bytes: [UInt8], to uid: Int) -> Bool { send(SharedBytes(bytes), to: uid) }
 }

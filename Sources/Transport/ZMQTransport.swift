@@ -17,16 +17,23 @@ import Numerics
 /// Not thread-safe: owned by the node loop's thread (DESIGN decision 2).
 public final class ZMQTransport: MessageTransport {
   public let localUID: Int
-  private let context: UnsafeMutableRawPointer
-  private let router: UnsafeMutableRawPointer
+  let context: UnsafeMutableRawPointer
+  let router: UnsafeMutableRawPointer
+  public let security: TransportSecurity
+  /// The ZAP handler's REP socket (CURVE only) and the ROUTER's monitor.
+  var zapHandler: UnsafeMutableRawPointer?
+  var monitor: UnsafeMutableRawPointer?
   private var dealers: [Int: UnsafeMutableRawPointer] = [:]
   /// Where every node of the address book listens, by uid.
   private let addresses: [Int: String]
   private let message: UnsafeMutablePointer<zmq_msg_t>
   private let outgoing: UnsafeMutablePointer<zmq_msg_t>
   private var closed = false
-  /// Messages dropped on receive because their framing or identity was wrong, by reason.
-  public private(set) var drops: [String: Int] = [:]
+  /// Messages dropped on receive because their framing or identity was wrong, connections
+  /// refused or closed, by reason.
+  public internal(set) var drops: [String: Int] = [:]
+  /// Incoming connections ZeroMQ closed: peers that exited, oversize messages, protocol errors.
+  public internal(set) var connectionsClosed = 0
   /// The endpoint actually bound (resolves a `*` port).
   public private(set) var boundEndpoint: String = ""
 
@@ -37,10 +44,12 @@ public final class ZMQTransport: MessageTransport {
   /// node's endpoint from `addresses`, and connects at once to `connectNow`.
   public init(
     uid: Int, bindEndpoint: String, addresses: [Int: String] = [:], connectNow: [Int] = [],
-    sendQueueLimit: Int32 = 16, maxMessageBytes: Int64 = 1 << 30, closeLingerMilliseconds: Int32 = 2000
+    security: TransportSecurity = .plaintext, sendQueueLimit: Int32 = 16, maxMessageBytes: Int64 = 1 << 30,
+    closeLingerMilliseconds: Int32 = 2000
   ) throws {
     localUID = uid
     self.addresses = addresses
+    self.security = security
     self.sendQueueLimit = sendQueueLimit
     self.closeLingerMilliseconds = closeLingerMilliseconds
     guard let ctx = zmq_ctx_new() else { throw TransportError.socketFailed("zmq_ctx_new: \(Self.lastError())") }
@@ -58,6 +67,13 @@ public final class ZMQTransport: MessageTransport {
     Self.set(r, ZMQ_ROUTER_HANDOVER, Int32(1))
     Self.set(r, ZMQ_RCVHWM, Int32(10_000))
     Self.set(r, ZMQ_MAXMSGSIZE, maxMessageBytes)
+    do {
+      if case .curve(let own, _) = security { try configureServer(own) }
+      try startMonitor()
+    } catch {
+      close()
+      throw error
+    }
     let rc = zmq_bind(r, bindEndpoint)
     if rc != 0 {
       let reason = Self.lastError()
@@ -92,6 +108,15 @@ public final class ZMQTransport: MessageTransport {
     Self.set(d, ZMQ_RECONNECT_IVL_MAX, Int32(2000))
     Self.set(d, ZMQ_TCP_KEEPALIVE, Int32(1))
     Self.set(d, ZMQ_TCP_KEEPALIVE_IDLE, Int32(30))
+    do {
+      guard try configureClient(d, for: uid) else {
+        zmq_close(d)
+        throw TransportError.connectFailed(endpoint: endpoint, reason: "no CURVE public key listed for uid \(uid)")
+      }
+    } catch {
+      zmq_close(d)
+      throw error
+    }
     if zmq_connect(d, endpoint) != 0 {
       let reason = Self.lastError()
       zmq_close(d)
@@ -141,12 +166,17 @@ public final class ZMQTransport: MessageTransport {
     guard !closed else { throw .closed }
     let deadline = Self.now() + max(0, timeout)
     while true {
+      serveZAP()
+      readMonitorEvents()
       if let m = tryReceive() { return m }
       let remaining = deadline - Self.now()
       if remaining <= 0 { return nil }
-      var item = zmq_pollitem_t(socket: router, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+      var items = [zmq_pollitem_t(socket: router, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
+      for s in [zapHandler, monitor].compactMap({ $0 }) {
+        items.append(zmq_pollitem_t(socket: s, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+      }
       let ms = max(1, Int(remaining * 1000))
-      let rc = zmq_poll(&item, 1, ms)
+      let rc = zmq_poll(&items, Int32(items.count), ms)
       if rc < 0 && zmq_errno() == ETERM { throw .closed }
     }
   }
@@ -160,6 +190,7 @@ public final class ZMQTransport: MessageTransport {
       let identity = [UInt8](UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message)))
       var frame: SharedBytes?
       var parts = 0
+      var user: String?
       while zmq_msg_more(message) != 0 {
         let part = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
         zmq_msg_init(part)
@@ -170,8 +201,13 @@ public final class ZMQTransport: MessageTransport {
         }
         parts += 1
         let more = zmq_msg_more(part) != 0
+        if security.isCurve { user = zmq_msg_gets(part, "User-Id").map { String(cString: $0) } }
         frame = Self.adopt(part)
         if !more { break }
+      }
+      if security.isCurve, parts == 1, let sender = Self.parseIdentity(identity), user != String(sender) {
+        drops["security: frame under another uid than its key's", default: 0] += 1
+        continue
       }
       guard parts == 1, let frame else {
         drops[parts == 0 ? "message without a frame after the identity" : "multi-part message", default: 0] += 1
@@ -209,6 +245,9 @@ public final class ZMQTransport: MessageTransport {
   public func close() {
     guard !closed else { return }
     closed = true
+    for s in [zapHandler, monitor].compactMap({ $0 }) { zmq_close(s) }
+    zapHandler = nil
+    monitor = nil
     // Give queued frames (the last model, BYE) a bounded time to leave, then release everything.
     for (_, d) in dealers {
       Self.set(d, ZMQ_LINGER, closeLingerMilliseconds)

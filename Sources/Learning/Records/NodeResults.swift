@@ -53,13 +53,17 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var counters: [String: Int] = [:]
   /// Peers going down and coming back, in order.
   public var peerEvents: [PeerEvent] = []
+  /// Incoming connections closed under the node (peers that exited, oversize messages, protocol
+  /// errors), as ZeroMQ's monitor reported them.
+  public var connectionsClosed = 0
 
   public init() {}
 
-  /// The keys whose values depend on wall time: two runs with the same seed agree on everything
-  /// else.
+  /// The keys whose values depend on wall time and scheduling: two runs with the same seed agree
+  /// on everything else.
   public static let timingKeys = [
     "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "startup_time",
+    "connections_closed",
   ]
 
   enum CodingKeys: String, CodingKey {
@@ -92,6 +96,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case rejectedFrames = "rejected_frames"
     case counters
     case peerEvents = "peer_events"
+    case connectionsClosed = "connections_closed"
   }
 
   /// Reads what exists and leaves the rest at its default, so a file from an older peerd (or a
@@ -133,6 +138,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     rejectedFrames = try get(.rejectedFrames, [:])
     counters = try get(.counters, [:])
     peerEvents = try get(.peerEvents, [])
+    connectionsClosed = try get(.connectionsClosed, 0)
   }
 }
 
@@ -147,10 +153,11 @@ public struct NeighbourTraffic: Codable, Sendable, Equatable {
 
   public init() {}
 
-  /// The keys whose values depend on wall time: two runs with the same seed agree on everything
-  /// else.
+  /// The keys whose values depend on wall time and scheduling: two runs with the same seed agree
+  /// on everything else.
   public static let timingKeys = [
     "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "startup_time",
+    "connections_closed",
   ]
 
   enum CodingKeys: String, CodingKey {

@@ -228,7 +228,11 @@ public final class Node {
   func flushResults() {
     lastFlush = now
     let rejected = link.allRejected
-    results.update { $0.rejectedFrames = rejected }
+    let closed = link.transport.connectionsClosed
+    results.update {
+      $0.rejectedFrames = rejected
+      $0.connectionsClosed = closed
+    }
     if let problem = results.flush() { log.error("\(problem)") }
   }
 }
