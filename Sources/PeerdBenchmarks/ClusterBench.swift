@@ -23,6 +23,12 @@ struct ClusterBench: ParsableCommand {
   @Option(help: "peerd binary (default: beside this benchmark).") var peerd: String?
   @Option(help: "Run folder (default: a temporary one).") var logDir: String?
   @Option(help: "Base TCP port.") var basePort: Int = 41000
+  @Option(help: "Transport security: none or curve (keys generated into the run folder).")
+  var security: Security = .none
+
+  enum Security: String, ExpressibleByArgument, CaseIterable {
+    case none, curve
+  }
 
   func run() throws {
     // The floor's loopback measurement runs with the same allocator settings as peerd.
@@ -39,6 +45,11 @@ struct ClusterBench: ParsableCommand {
         of: #"base_port\s*=\s*\d+"#, with: "base_port = \(basePort)", options: .regularExpression)
     } else {
       text = text.replacingOccurrences(of: "[COMMUNICATION]", with: "[COMMUNICATION]\nbase_port = \(basePort)")
+    }
+    if security == .curve {
+      try CurveKeyFiles.generate(uids: Array(0..<nodes), into: dir + "/keys")
+      text = text.replacingOccurrences(
+        of: "[COMMUNICATION]", with: "[COMMUNICATION]\nsecurity = curve\ncurve_keys = \(dir)/keys")
     }
     let cfgPath = dir + "/config.ini"
     try text.write(toFile: cfgPath, atomically: true, encoding: .utf8)
@@ -121,7 +132,9 @@ struct ClusterBench: ParsableCommand {
     let floor = bytesPerRound / throughput + computePerRound
     let copyingFloor = bytesPerRound / copyingThroughput + computePerRound
 
-    print("cluster: \(nodes) peerd processes, \(degree)-regular graph, \(iterations) rounds, config \(config)")
+    print(
+      "cluster: \(nodes) peerd processes, \(degree)-regular graph, \(iterations) rounds, config \(config), security \(security.rawValue)"
+    )
     print("  wall time, launch to last exit       \(String(format: "%.2f", wall)) s")
     print(
       "  launch to first round (median / max) \(String(format: "%.2f / %.2f", firsts.isEmpty ? 0 : firsts[firsts.count / 2], firsts.last ?? 0)) s"
