@@ -91,6 +91,6 @@ let package = Package(
         "Learning", "Datasets", "Models", "Numerics", "Sharing", "Topology", "Transport",
         .product(name: "Logging", package: "swift-log"),
       ], swiftSettings: swiftSettings),
-    .testTarget(name: "IntegrationTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
+    .testTarget(name: "IntegrationTests", dependencies: ["Learning", "Transport"], swiftSettings: swiftSettings),
   ]
 )
