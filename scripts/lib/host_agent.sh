@@ -100,7 +100,7 @@ while [ "${#pids[@]}" -gt 0 ]; do
   done
   [ "${#pids[@]}" -gt 0 ] || break
   tick=$((tick + 1))
-  [ $((tick % 4)) -ne 0 ] || report_progress "${!pids[@]}"
+  [ $((tick % 2)) -ne 0 ] || report_progress "${!pids[@]}"
   sleep 0.5
 done
 kill "$watcher" 2>/dev/null

@@ -74,7 +74,7 @@ echo ok"
       "ports 1 "*)
         local port
         port=$(sed -n 's/.*port \([0-9]*\) on .*/\1/p' <<<"$line")
-        errors+=("$where: port $port is in use (node $((port - BASE_PORT)) binds it): ${line#ports 1 }; stop whatever holds it (ss -tanp 'sport = :$port') or change base_port in $(basename "$CONFIG")") ;;
+        errors+=("$where: port $port is in use$(sed -n 's/.*is in use\( (.*)\)$/\1/p' <<<"$line"); node $((port - BASE_PORT)) binds it. Stop what holds it (ss -tanp 'sport = :$port') or change base_port in $(basename "$CONFIG")") ;;
       *) errors+=("$where: ${line#ports [0-9]* }") ;;
     esac
   done
@@ -201,15 +201,18 @@ session_ended() { # machine status
   local last
   last=$(grep -v '^[[:space:]]*$' "$CTRL/machine$i.stderr" 2>/dev/null | tail -n 1)
   [ -z "$last" ] || why+=" ($last)"
+  local started=0
   for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do
+    [ "${N_STATE[$uid]}" = pending ] || started=1
     [ "${N_STATE[$uid]}" = exited ] && continue
     N_STATE[$uid]=lost N_ERR[$uid]=$why
-    if [ -z "$STOPPING" ] && [ -z "${N_ROUND[$uid]:-}" ] && [ -z "$ABORTED" ]; then
-      ABORTED="machine $i (${HOSTS[$i]}): $why before its nodes finished a round"
-      echo "$SELF: $ABORTED; stopping the run" >&2
-      stop_all
-    fi
   done
+  # A host that never started its nodes is a failed start; one lost later is healed around.
+  if [ "$started" = 0 ] && [ -z "$STOPPING" ] && [ -z "$ABORTED" ]; then
+    ABORTED="machine $i (${HOSTS[$i]}): $why before its nodes started"
+    echo "$SELF: $ABORTED; stopping the run" >&2
+    stop_all
+  fi
 }
 
 stop_cmd() { # machine signal
@@ -306,7 +309,7 @@ gather_results() {
       n=$(find "$LOGDIR/machine$i" -name '*_results.json' | wc -l)
       echo "$SELF: gathered machine $i from ${HOSTS[$i]}:${DIR_OF[$i]} ($n results files)"
     else
-      echo "$SELF: could not gather machine $i from ${HOSTS[$i]}: $(grep -v '^[[:space:]]*$' "$CTRL/gather.$i" | tail -n 1)" >&2
+      echo "$SELF: could not gather machine $i from ${HOSTS[$i]}: $(grep -v '^[[:space:]]*$' "$CTRL/gather.$i" | head -n 1)" >&2
     fi
   done
 }
@@ -319,13 +322,13 @@ summarize() {
     m=$((uid / PPM)) where="node $uid (machine $m, ${HOSTS[$((uid / PPM))]})"
     log="$LOGDIR/machine$m/$uid"
     local rc=${N_RC[$uid]:-} rounds=${N_ROUND[$uid]:-0}
-    if [ "${N_STATE[$uid]}" = lost ]; then status=lost line="LOST: $where after round $rounds/$ITERATIONS: ${N_ERR[$uid]}"
-    elif [ -z "$rc" ]; then status=lost line="LOST: $where after round $rounds/$ITERATIONS: its agent never reported an exit"
+    if [ "${N_STATE[$uid]}" = lost ]; then status=lost line="LOST: $where, last reported round $rounds/$ITERATIONS: ${N_ERR[$uid]}"
+    elif [ -z "$rc" ]; then status=lost line="LOST: $where, last reported round $rounds/$ITERATIONS: its agent never reported an exit"
     elif [ "$rc" = 0 ]; then status=finished line=""
     elif [ "$rc" = 4 ]; then status=alone line="ALONE: $where trained alone for more than the configured share of the run (exit 4); see $log.log"
     elif [ "${N_PHASE[$uid]:-}" = start ]; then status=failed-start line="FAILED at start: $where exited $(describe_rc "$rc"): ${N_ERR[$uid]:-no message}; see $log.err"
     elif [ -n "$STOPPING" ] && { [ "$rc" = 3 ] || [ "$rc" = 143 ] || [ "$rc" = 137 ]; }; then status=stopped line=""
-    else status=lost line="LOST: $where after round $rounds/$ITERATIONS: exited $(describe_rc "$rc"): ${N_ERR[$uid]:-no message}; see $log.err"
+    else status=lost line="LOST: $where, last reported round $rounds/$ITERATIONS: exited $(describe_rc "$rc"): ${N_ERR[$uid]:-no message}; see $log.err"
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$uid" "$m" "${HOSTS[$m]}" "$status" "${rc:--}" "$rounds" >>"$LOGDIR/nodes.tsv"
     [ "$status" = finished ] && done_n=$((done_n + 1))
