@@ -44,7 +44,11 @@ swift build -c release --product peerd >/dev/null && swift build -c release --pr
   || die "release build failed"
 "$ROOT/.build/release/peerctl" data --quiet mnist || die "MNIST not found; run scripts/download_datasets.sh"
 
-rm -rf "$OUT" && mkdir -p "$OUT/bin"
+# Only the runs asked for are redone; others already in --out stay and are summarised too.
+mkdir -p "$OUT"
+rm -rf "$OUT/bin"
+mkdir -p "$OUT/bin"
+for label in ${ONLY//,/ }; do rm -rf "${OUT:?}/$label" "$OUT/$label.out"; done
 BED=pdbench
 cleanup() { "$ROOT/scripts/testbed/down.sh" --name "$BED" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -70,7 +74,7 @@ ln -s "$ROOT/.build/release/peerctl" "$OUT/bin/peerctl"
 IP="" SSHCFG="" WAN_USED=""
 bed_up() { # netem spec or ""
   cleanup
-  IP=$("$ROOT/scripts/testbed/up.sh" 4 --name "$BED" ${1:+--netem "$1"} | tail -n 1)
+  IP=$("$ROOT/scripts/testbed/up.sh" 4 --name "$BED" ${1:+--netem "$1"} | tail -n 1) || return 1
   SSHCFG="$(dirname "$IP")/ssh_config"
 }
 
@@ -105,13 +109,15 @@ fi
 cleanup
 
 echo "load average before the summary: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$OUT" "$ONLY" "$WAN_USED" <<'PY'
+[ -n "$WAN_USED" ] || WAN_USED=$(cat "$OUT/wan-used" 2>/dev/null || true)
+echo "$WAN_USED" >"$OUT/wan-used"
+python3 - "$OUT" "lo16,tb16,lo96,tb96,wan96" "$WAN_USED" <<'PY'
 import glob, json, os, re, statistics, sys
 out, only, wan = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
 names = {"lo16": "16 on loopback", "tb16": "16 on 4 hosts (ssh)", "lo96": "96 on loopback",
          "tb96": "96 on 4 hosts (ssh)", "wan96": "96 on 4 hosts, WAN"}
 print(f"{'run':24} {'round s':>8} {'p90 s':>7} {'wall s':>7} {'RSS max':>8} {'RSS mean':>8} "
-      f"{'RSS total':>9} {'KB/round/node':>13} {'CPU cores':>9} {'CPU ms/round/node':>17}")
+      f"{'RSS total':>9} {'KB/round/node':>13} {'CPU cores':>9} {'CPU ms/round/node':>17} {'downs':>5}")
 for label in only:
     d = os.path.join(out, label)
     if not os.path.isdir(d):
@@ -131,16 +137,18 @@ for label in only:
         rss.append(int(fields[0]) / 1024)
         cpu += float(fields[1]) + float(fields[2])
     wall = float(re.search(r"finished in ([0-9.]+) s", open(d + ".out").read()).group(1))
+    downs = sum(open(f).read().count("marked down") for f in glob.glob(os.path.join(d, "machine*", "*.log")))
     n = len(medians)
     print(f"{names[label]:24} {statistics.median(medians):8.4f} {statistics.median(p90s):7.4f} {wall:7.1f} "
           f"{max(rss):7.1f}M {statistics.mean(rss):7.1f}M {sum(rss):8.0f}M {statistics.mean(sent) / 1000:13.1f} "
-          f"{cpu / wall:9.2f} {1000 * cpu / (n * rounds_seen):17.2f}")
+          f"{cpu / wall:9.2f} {1000 * cpu / (n * rounds_seen):17.2f} {downs:5d}")
     if len(rss) != n:
         print(f"  ({n} results files but {len(rss)} time files)")
 print("round s: median over nodes of each node's median round time (rounds 2…N); p90 s: the same for its 90th")
 print("percentile. wall s: launch to last exit. RSS: peak resident set per process (GNU time), the total is the")
 print("sum of the peaks. KB/round/node: bytes sent per round by a node (data + metadata). CPU cores: all user +")
-print("system CPU seconds of the peerd processes ÷ wall time.")
+print("system CPU seconds of the peerd processes ÷ wall time. downs: neighbours marked down (a model not")
+print("received within peer_timeout); any run with downs > 0 has a peer_timeout stall in its wall time.")
 if wan:
     print(f"WAN link per host (egress): {wan}")
 split = glob.glob(os.path.join(out, "*", "machine*", "*_events.jsonl"))
