@@ -28,6 +28,12 @@ done
 tb_check_name "$NAME"
 [ "$(id -u)" -eq 0 ] || tb_die "needs root"
 
+# Slurm's controller and munged (scripts/slurm/testbed-slurm.sh) run on this machine's side.
+for f in "$TESTBED_ROOT/$NAME/slurm/slurmctld.pid" "$TESTBED_ROOT/$NAME/slurm/munged.pid"; do
+  [ -f "$f" ] || continue
+  p=$(cat "$f")
+  if tr '\000' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$TESTBED_ROOT/$NAME/"; then kill -TERM "$p" 2>/dev/null || true; fi
+done
 namespaces=$(tb_namespaces "$NAME")
 for ns in $namespaces; do
   pids=$(ip netns pids "$ns" 2>/dev/null || true)

@@ -69,21 +69,7 @@ command -v ip >/dev/null || tb_die "'ip' (iproute2) is missing: apt-get install 
 command -v nsenter >/dev/null && command -v unshare >/dev/null || tb_die "nsenter/unshare (util-linux) are missing"
 
 # openssh-server and rsync, installed without starting Debian's own sshd on this machine.
-missing=()
-command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-command -v ssh >/dev/null || missing+=(openssh-client)
-command -v rsync >/dev/null || missing+=(rsync)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "up.sh: installing ${missing[*]}" >&2
-  policy_added=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
-  fi
-  { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } \
-    || { [ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d; tb_die "apt-get install ${missing[*]} failed"; }
-  [ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d
-fi
+"$HERE/install.sh" || tb_die "could not install the test bed's packages (scripts/testbed/install.sh)"
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 
 STATE="$TESTBED_ROOT/$NAME"
