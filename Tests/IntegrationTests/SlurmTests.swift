@@ -12,8 +12,9 @@ final class SlurmTests: XCTestCase {
   }
 
   /// `sbatch scripts/slurm/peerd.sbatch` with 4 nodes × 4 tasks: one task per peerd, uid from
-  /// SLURM_PROCID, the IP JSON written from the allocation's NodeAddr. Every node finishes; then
-  /// a second job is cancelled mid-run and scancel's SIGTERM reaches every peerd.
+  /// SLURM_PROCID, the IP JSON written from the allocation's NodeAddr. Every node finishes. Then
+  /// the launcher runs inside `salloc` with `--remote-cmd scripts/slurm/srun-remote.sh`; then a
+  /// batch job is cancelled mid-run and scancel's SIGTERM reaches every peerd.
   func testSbatchRunsOneTaskPerNodeAndScancelStopsThem() throws {
     let tb = try Testbed(hosts: 4)
     bed = tb
@@ -52,6 +53,17 @@ final class SlurmTests: XCTestCase {
       let log = try String(contentsOfFile: "\(dir)/run/machine\(m)/\(uid).log", encoding: .utf8)
       XCTAssertTrue(log.contains("done: 20 rounds"), "node \(uid): \(log)")
     }
+
+    // The launcher inside an allocation, reaching each host through srun instead of ssh.
+    let salloc = try Testbed.shell(
+      [
+        "env", "SLURM_CONF=\(conf)", "salloc", "--nodes=4", "--ntasks-per-node=4", Testbed.script("launch_cluster.sh"),
+        "--peerd", try ClusterHarness.binary("peerd"), "--config", dir + "/slurm.ini", "--ip", tb.ipPath,
+        "--procs-per-machine", "4", "--iterations", "10", "--remote-cmd", Testbed.script("slurm/srun-remote.sh"),
+        "--log-dir", dir + "/salloc",
+      ], timeout: 300)
+    XCTAssertEqual(salloc.status, 0, salloc.output)
+    XCTAssertTrue(salloc.output.contains("16 of 16 nodes finished all 10 rounds"), salloc.output)
 
     let submitted = try sbatch([
       "--parsable", "--nodes=4", "--ntasks-per-node=4", "-o", dir + "/cancel.out", "scripts/slurm/peerd.sbatch",
