@@ -15,8 +15,7 @@ Usage: scripts/bench_testbed.sh [options]      (root: it builds a test bed)
   --rounds N        rounds per run (default 50; rounds are timed without evaluation)
   --wan-rounds N    rounds of the WAN run (default 30)
   --wan SPEC        link emulation per host for the WAN run (default delay=20ms,rate=100mbit;
-                    where the kernel has no netem, the delay is dropped and rate alone is used,
-                    and the table says so)
+                    up.sh --netem: tc netem, or tbf + delay.py where the kernel has no netem)
   --only LIST       comma-separated subset of: lo16,tb16,lo96,tb96,wan96 (default: all)
   --out DIR         where runs go (default: /tmp/peerd-bench-testbed)
   -h, --help        this help
@@ -74,7 +73,8 @@ ln -s "$ROOT/.build/release/peerctl" "$OUT/bin/peerctl"
 IP="" SSHCFG="" WAN_USED=""
 bed_up() { # netem spec or ""
   cleanup
-  IP=$("$ROOT/scripts/testbed/up.sh" 4 --name "$BED" ${1:+--netem "$1"} | tail -n 1) || return 1
+  "$ROOT/scripts/testbed/up.sh" 4 --name "$BED" ${1:+--netem "$1"} >"$OUT/up.log" || die "test bed failed: $(tail -n 1 "$OUT/up.log")"
+  IP=$(tail -n 1 "$OUT/up.log")
   SSHCFG="$(dirname "$IP")/ssh_config"
 }
 
@@ -95,15 +95,8 @@ if want tb16 || want tb96; then
   want tb96 && run tb96 "$ROUNDS" --ip "$IP" --ssh-config "$SSHCFG" --procs-per-machine 24 --nodes 96
 fi
 if want wan96; then
-  if ! bed_up "$WAN" 2>"$OUT/wan-up.err"; then
-    grep -q "no netem qdisc" "$OUT/wan-up.err" || die "test bed with --netem $WAN failed: $(tail -n 1 "$OUT/wan-up.err")"
-    rate=$(tr ',' '\n' <<<"$WAN" | grep '^rate=' || true)
-    [ -n "$rate" ] || die "this kernel has no netem and --netem $WAN has no rate= to fall back to"
-    WAN_USED="$rate (this kernel has no netem: no delay, no loss)"
-    bed_up "$rate"
-  else
-    WAN_USED=$WAN
-  fi
+  bed_up "$WAN"
+  WAN_USED="$WAN, $(sed -n 's/^up.sh: .*link emulation [^(]*(\(.*\))$/\1/p' "$OUT/up.log")"
   run wan96 "$WAN_ROUNDS" --ip "$IP" --ssh-config "$SSHCFG" --procs-per-machine 24 --nodes 96
 fi
 cleanup

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the test bed needs from Debian, without letting the packages start their own
 # daemons on this machine (Debian's sshd, munged and slurmd would otherwise start and listen):
-# openssh-server, openssh-client and rsync always; with --slurm also slurm-wlm and munge.
+# openssh-server, openssh-client and rsync always; with --slurm also slurm-wlm and munge; with
+# --emulation iptables and python3 (link emulation on kernels without netem).
 # Idempotent; needs root only when something is missing.
 set -euo pipefail
-usage() { echo "Usage: scripts/testbed/install.sh [--slurm]"; }
+usage() { echo "Usage: scripts/testbed/install.sh [--slurm] [--emulation]"; }
 want=(openssh-server openssh-client rsync)
-case "${1:-}" in
-  "") ;;
-  --slurm) want+=(slurm-wlm munge) ;;
-  -h | --help) usage; exit 0 ;;
-  *) echo "install.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+  case "$arg" in
+    --slurm) want+=(slurm-wlm munge) ;;
+    --emulation) want+=(iptables python3) ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "install.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

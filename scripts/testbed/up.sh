@@ -20,7 +20,8 @@ Options:
   --name NAME        test bed name, 1-8 lower-case letters/digits (default: pdtb)
   --subnet A.B.C     the /24 to use, a private range unused on this machine (default: 10.231.0)
   --netem SPEC       link emulation on each host's egress, e.g. delay=20ms,rate=100mbit,loss=0%
-                     (delay and loss need the kernel's netem qdisc; rate alone falls back to tbf)
+                     (tc netem; on a kernel without it: tbf for rate, iptables for loss, and
+                     scripts/testbed/delay.py through NFQUEUE for delay)
   -h, --help         this help
 
 Per host, in its own namespaces: the address, hostname NAME-hI, sshd on port 22, and a private
@@ -68,8 +69,9 @@ fi
 command -v ip >/dev/null || tb_die "'ip' (iproute2) is missing: apt-get install iproute2"
 command -v nsenter >/dev/null && command -v unshare >/dev/null || tb_die "nsenter/unshare (util-linux) are missing"
 
-# openssh-server and rsync, installed without starting Debian's own sshd on this machine.
-"$HERE/install.sh" || tb_die "could not install the test bed's packages (scripts/testbed/install.sh)"
+# openssh-server and rsync, installed without starting Debian's own sshd on this machine; with
+# link emulation also iptables and python3, for kernels without netem.
+"$HERE/install.sh" ${NETEM:+--emulation} || tb_die "could not install the test bed's packages (scripts/testbed/install.sh)"
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 
 STATE="$TESTBED_ROOT/$NAME"
@@ -106,19 +108,42 @@ ip link add "$BRIDGE" type bridge
 ip addr add "$SUBNET.1/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 
-# Link emulation: netem when the kernel has it; otherwise rate through tbf, and delay or loss fail.
+# Link emulation: netem when the kernel has it. Otherwise rate goes through tbf, loss through an
+# iptables statistic rule, and delay through scripts/testbed/delay.py, which holds each outgoing
+# packet for the delay (NFQUEUE; --queue-bypass lets packets through if it is not running).
 netem_args=()
 [ -n "$DELAY" ] && netem_args+=(delay "$DELAY")
 [ -n "$RATE" ] && netem_args+=(rate "$RATE")
 [ -n "$LOSS" ] && netem_args+=(loss "$LOSS")
-shape() { # namespace
+EMULATION=""
+shape() { # namespace state-folder-of-host
   [ "${#netem_args[@]}" -gt 0 ] || return 0
-  if ip netns exec "$1" tc qdisc add dev eth0 root netem "${netem_args[@]}" 2>/dev/null; then return 0; fi
-  if [ -n "$DELAY$LOSS" ]; then
-    tb_die "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), so delay= and loss= cannot be emulated; rate= alone works through tbf"
+  if ip netns exec "$1" tc qdisc add dev eth0 root netem "${netem_args[@]}" 2>/dev/null; then
+    EMULATION="netem"
+    return 0
   fi
-  ip netns exec "$1" tc qdisc add dev eth0 root tbf rate "$RATE" burst 256kb latency 200ms \
-    || tb_die "tc could not shape $1's eth0 to $RATE"
+  EMULATION="no netem in this kernel:"
+  if [ -n "$RATE" ]; then
+    EMULATION+=" tbf rate $RATE"
+    ip netns exec "$1" tc qdisc add dev eth0 root tbf rate "$RATE" burst 256kb latency 200ms \
+      || tb_die "tc could not shape $1's eth0 to $RATE"
+  fi
+  if [ -n "$LOSS" ] && [ "$(awk -v l="${LOSS%\%}" 'BEGIN{print (l > 0)}')" = 1 ]; then
+    ip netns exec "$1" iptables-legacy -A OUTPUT -o eth0 -m statistic --mode random \
+      --probability "$(awk -v l="${LOSS%\%}" 'BEGIN{printf "%.6f", l / 100}')" -j DROP \
+      || tb_die "iptables could not add the loss rule in $1"
+    EMULATION+=" iptables loss $LOSS"
+  fi
+  if [ -n "$DELAY" ]; then
+    local ms
+    EMULATION+=" delay.py $DELAY"
+    ms=$(awk -v d="$DELAY" 'BEGIN{v = d + 0; if (d ~ /us$/) v /= 1000; else if (d ~ /[^m]s$/) v *= 1000; print v}')
+    ip netns exec "$1" iptables-legacy -A OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass \
+      || tb_die "iptables could not add the NFQUEUE rule in $1"
+    ip netns exec "$1" python3 "$HERE/delay.py" 0 "$ms" </dev/null >"$2/delay.log" 2>&1 &
+    sleep 0.2
+    kill -0 $! 2>/dev/null || tb_die "delay.py did not start in $1: $(tail -n 1 "$2/delay.log")"
+  fi
 }
 
 hosts_json="{"
@@ -133,7 +158,7 @@ for ((i = 0; i < N; i++)); do
   ip netns exec "$ns" ip addr add "$addr/24" dev eth0
   ip netns exec "$ns" ip link set lo up
   ip netns exec "$ns" ip link set eth0 up
-  shape "$ns"
+  shape "$ns" "$hdir"
 
   ssh-keygen -q -t ed25519 -N "" -C "$ns" -f "$hdir/ssh_host_ed25519_key"
   echo "$addr $(cut -d' ' -f1,2 "$hdir/ssh_host_ed25519_key.pub")" >>"$STATE/known_hosts"
@@ -200,7 +225,7 @@ done
 
 echo "$hosts_json" >"$STATE/hosts.json"
 trap - EXIT INT TERM HUP
-echo "up.sh: test bed '$NAME': $N hosts $SUBNET.2-$SUBNET.$((N + 1)) on bridge $BRIDGE${NETEM:+, link emulation $NETEM}"
+echo "up.sh: test bed '$NAME': $N hosts $SUBNET.2-$SUBNET.$((N + 1)) on bridge $BRIDGE${NETEM:+, link emulation $NETEM ($EMULATION)}"
 echo "up.sh: ssh config $STATE/ssh_config (e.g. ssh -F $STATE/ssh_config $SUBNET.2 hostname)"
 echo "up.sh: per-host private folder $STATE/private; tear down with scripts/testbed/down.sh --name $NAME"
 echo "$STATE/hosts.json"
