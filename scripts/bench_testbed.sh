@@ -98,6 +98,13 @@ if want wan96; then
   bed_up "$WAN"
   WAN_USED="$WAN, $(sed -n 's/^up.sh: .*link emulation [^(]*(\(.*\))$/\1/p' "$OUT/up.log")"
   run wan96 "$WAN_ROUNDS" --ip "$IP" --ssh-config "$SSHCFG" --procs-per-machine 24 --nodes 96
+  # Packets the shaped links dropped (queue past the qdisc's limit), summed over the hosts.
+  drops=0
+  for i in 0 1 2 3; do
+    d=$(ip netns exec "$BED-h$i" tc -s qdisc show dev eth0 | sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' | head -n 1)
+    drops=$((drops + ${d:-0}))
+  done
+  WAN_USED+="; the links dropped $drops packets in the run"
 fi
 cleanup
 

@@ -109,8 +109,11 @@ ip addr add "$SUBNET.1/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 
 # Link emulation: netem when the kernel has it. Otherwise rate goes through tbf, loss through an
-# iptables statistic rule, and delay through scripts/testbed/delay.py, which holds each outgoing
-# packet for the delay (NFQUEUE; --queue-bypass lets packets through if it is not running).
+# iptables statistic rule, and delay through scripts/testbed/delay.py, which holds each packet
+# arriving on the host for the delay (NFQUEUE; --queue-bypass lets packets through if it is not
+# running). Holding arriving packets, not departing ones, matters: a departing packet held on
+# the sender counts against TCP Small Queues, which then throttles the sender to a few Mbit/s.
+# Either way a packet between two hosts is delayed once, so the round trip is twice the delay.
 netem_args=()
 [ -n "$DELAY" ] && netem_args+=(delay "$DELAY")
 [ -n "$RATE" ] && netem_args+=(rate "$RATE")
@@ -138,9 +141,11 @@ shape() { # namespace state-folder-of-host
     local ms
     EMULATION+=" delay.py $DELAY"
     ms=$(awk -v d="$DELAY" 'BEGIN{v = d + 0; if (d ~ /us$/) v /= 1000; else if (d ~ /[^m]s$/) v *= 1000; print v}')
-    ip netns exec "$1" iptables-legacy -A OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass \
+    ip netns exec "$1" iptables-legacy -A INPUT -i eth0 -j NFQUEUE --queue-num 0 --queue-bypass \
       || tb_die "iptables could not add the NFQUEUE rule in $1"
-    ip netns exec "$1" python3 "$HERE/delay.py" 0 "$ms" </dev/null >"$2/delay.log" 2>&1 &
+    # Real-time priority: the emulated link must not wait for a core behind the nodes it carries
+    # (it uses little CPU); at normal priority, 96 busy peers on 2 cores stretch every delay.
+    ip netns exec "$1" chrt -f 10 python3 "$HERE/delay.py" 0 "$ms" </dev/null >"$2/delay.log" 2>&1 &
     sleep 0.2
     kill -0 $! 2>/dev/null || tb_die "delay.py did not start in $1: $(tail -n 1 "$2/delay.log")"
   fi
