@@ -14,7 +14,8 @@ final class SlurmTests: XCTestCase {
   /// `sbatch scripts/slurm/peerd.sbatch` with 4 nodes × 4 tasks: one task per peerd, uid from
   /// SLURM_PROCID, the IP JSON written from the allocation's NodeAddr. Every node finishes. Then
   /// the launcher runs inside `salloc` with `--remote-cmd scripts/slurm/srun-remote.sh`; then a
-  /// batch job is cancelled mid-run and scancel's SIGTERM reaches every peerd.
+  /// batch job is cancelled mid-run and scancel's SIGTERM reaches every peerd; then a job whose
+  /// node 5 fails at start is aborted as a whole (exit 3, the node named).
   func testSbatchRunsOneTaskPerNodeAndScancelStopsThem() throws {
     let tb = try Testbed(hosts: 4)
     bed = tb
@@ -82,5 +83,30 @@ final class SlurmTests: XCTestCase {
       // SIGTERM's default action (143), or peerd's own handler's exit 3 once it has one.
       XCTAssertTrue(["143\n", "3\n"].contains(rc ?? "none"), "node \(uid) exit \(rc ?? "none")")
     }
+
+    // A checkout whose peerd rejects its input in task 5 only: the step is cancelled, the job
+    // says which node and why, and exits 3.
+    let fake = dir + "/fakeroot"
+    try FileManager.default.createDirectory(atPath: fake + "/.build/release", withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      atPath: fake + "/scripts", withDestinationPath: ClusterHarness.root.appendingPathComponent("scripts").path)
+    try FileManager.default.createSymbolicLink(
+      atPath: fake + "/.build/release/peerctl", withDestinationPath: try ClusterHarness.binary("peerctl"))
+    try """
+    #!/bin/sh
+    [ "$SLURM_PROCID" = 5 ] && { echo "peerd: slurm.ini: injected bad input in task 5" >&2; exit 2; }
+    exec '\(try ClusterHarness.binary("peerd"))' "$@"
+    """.write(toFile: fake + "/.build/release/peerd", atomically: true, encoding: .utf8)
+    chmod(fake + "/.build/release/peerd", 0o755)
+    let aborted = try sbatch([
+      "--wait", "--export=ALL,PEERD_ROOT=\(fake)", "--nodes=4", "--ntasks-per-node=4", "-o", dir + "/abort.out",
+      "scripts/slurm/peerd.sbatch", "--config", dir + "/slurm.ini", "--log-dir", dir + "/abort", "--iterations", "500",
+    ])
+    let abortOut = (try? String(contentsOfFile: dir + "/abort.out", encoding: .utf8)) ?? ""
+    XCTAssertEqual(aborted.status, 3, abortOut)
+    XCTAssertTrue(
+      abortOut.contains("ABORTED at start: node 5 (\(tb.name)-h1) exited 2 before its first round"), abortOut)
+    XCTAssertTrue(abortOut.contains("injected bad input in task 5"), abortOut)
+    XCTAssertEqual(try tb.peerdCount(), 0, "peerd still running after the aborted job")
   }
 }

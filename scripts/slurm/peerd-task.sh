@@ -23,15 +23,21 @@ export OPENBLAS_NUM_THREADS=1
   --config "$cfg" --graph "$graph" --ip "$logdir/ip.json" --log-dir "$dir" --run-id "slurm-${SLURM_JOB_ID:-0}" "$@" \
   >"$dir/$uid.out" 2>"$dir/$uid.err" </dev/null &
 pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+signalled=""
+trap 'signalled=1; kill -TERM "$pid" 2>/dev/null' TERM INT HUP
 while true; do
-  wait "$pid"
+  wait "$pid" 2>/dev/null
   rc=$?
   kill -0 "$pid" 2>/dev/null || break # wait returned for a trapped signal: peerd still runs
 done
 echo "$rc" >"$dir/$uid.rc"
-if [ "$rc" -ne 0 ] && ! grep -q '^progress' "$dir/$uid.out"; then
-  echo "peerd-task: node $uid on $(hostname) failed at start (exit $rc): $(tail -n 1 "$dir/$uid.err"); cancelling the step" >&2
+# Only a node that failed on its own aborts the run; the ones stopped by that abort (a signal
+# from this task or straight from slurmstepd: exit 3 or 128+N) do not.
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && [ "$rc" -lt 128 ] && [ -z "$signalled" ] \
+  && ! grep -q '^progress' "$dir/$uid.out"; then
+  why="node $uid ($(hostname)) exited $rc before its first round: $(tail -n 1 "$dir/$uid.err")"
+  echo "$why" >>"$logdir/aborted"
+  echo "peerd-task: $why; cancelling the step" >&2
   scancel --signal=TERM "${SLURM_JOB_ID}.${SLURM_STEP_ID}" 2>/dev/null
 fi
 exit "$rc"
