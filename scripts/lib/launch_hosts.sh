@@ -110,6 +110,11 @@ start_agents() {
   mkfifo "$CTRL/alive"
   exec {ALIVE}<>"$CTRL/alive"
   for i in "${!HOSTS[@]}"; do
+    SESSION_DONE[$i]=1
+    for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do N_STATE[$uid]=pending; done
+  done
+  for i in "${!HOSTS[@]}"; do
+    [ -z "$STOPPING" ] || break # a signal arrived while starting: start no more machines
     args=("$i" "$PPM" "$M" "$([ "${IS_LOCAL[$i]}" = 1 ] && echo "$ROOT" || echo "$REMOTE_ROOT")" "${PEERD_OF[$i]}"
       "${CFG_OF[$i]}" "${GRAPH_OF[$i]}" "${IP_OF[$i]}" "${DIR_OF[$i]}" "$RUN_ID" "$GRACE" "${EXTRA[@]}")
     : >"$CTRL/machine$i.status"
@@ -124,7 +129,6 @@ start_agents() {
     SESSION_PID[$i]=$! SESSION_DONE[$i]=0 PARTIAL[$i]=""
     exec {fd}<"$CTRL/machine$i.status"
     SFD[$i]=$fd
-    for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do N_STATE[$uid]=pending; done
   done
 }
 
@@ -322,7 +326,8 @@ summarize() {
     m=$((uid / PPM)) where="node $uid (machine $m, ${HOSTS[$((uid / PPM))]})"
     log="$LOGDIR/machine$m/$uid"
     local rc=${N_RC[$uid]:-} rounds=${N_ROUND[$uid]:-0}
-    if [ "${N_STATE[$uid]}" = lost ]; then status=lost line="LOST: $where, last reported round $rounds/$ITERATIONS: ${N_ERR[$uid]}"
+    if [ "${N_STATE[$uid]}" = pending ] && [ -n "$STOPPING" ]; then status=stopped line=""
+    elif [ "${N_STATE[$uid]}" = lost ]; then status=lost line="LOST: $where, last reported round $rounds/$ITERATIONS: ${N_ERR[$uid]}"
     elif [ -z "$rc" ]; then status=lost line="LOST: $where, last reported round $rounds/$ITERATIONS: its agent never reported an exit"
     elif [ "$rc" = 0 ]; then status=finished line=""
     elif [ "$rc" = 4 ]; then status=alone line="ALONE: $where trained alone for more than the configured share of the run (exit 4); see $log.log"
