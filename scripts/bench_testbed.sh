@@ -45,7 +45,7 @@ swift build -c release --product peerd >/dev/null && swift build -c release --pr
 
 # Only the runs asked for are redone; others already in --out stay and are summarised too.
 mkdir -p "$OUT"
-rm -rf "$OUT/bin"
+rm -rf "${OUT:?}/bin"
 mkdir -p "$OUT/bin"
 for label in ${ONLY//,/ }; do rm -rf "${OUT:?}/$label" "$OUT/$label.out"; done
 BED=pdbench

@@ -99,7 +99,7 @@ REMOTE_CMD=${REMOTE_CMD:-ssh ${SSH_CONFIG:+-F $SSH_CONFIG} -o BatchMode=yes -o S
 [ -z "$REMOTE_LOGDIR" ] || [ "$GATHER" = 1 ] || die "--remote-log-dir needs --gather (without it, remote hosts share the run directory)"
 case "$REMOTE_LOGDIR" in "" | /*) ;; *) die "--remote-log-dir must be an absolute path, got '$REMOTE_LOGDIR'" ;; esac
 
-cd "$ROOT"
+cd "$ROOT" || die "cannot enter $ROOT"
 BIN_DIR="$ROOT/.build/release"
 if [ -z "$PEERD" ]; then
   PEERD="$BIN_DIR/peerd"
@@ -158,7 +158,7 @@ EXTRA=()
 ITERATIONS=$("$PEERCTL" check --config "$CONFIG" --print iterations ${ITER:+--iterations "$ITER"}) || exit 2
 BASE_PORT=$("$PEERCTL" check --config "$CONFIG" --print base-port) || exit 2
 
-# shellcheck source=lib/launch_hosts.sh
+# shellcheck source=lib/launch_hosts.sh source-path=SCRIPTDIR
 . "$ROOT/scripts/lib/launch_hosts.sh"
 preflight
 [ "$GATHER" = 0 ] || push_inputs

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # peerd host agent: starts one machine's peerd processes and reports on them, one line per event,
 # on standard output. scripts/launch_cluster.sh sends this text to every host (through ssh, srun,
 # or bash for a local host) as `bash -c "$(cat host_agent.sh)" peerd-host-agent ARGS…`, so a host

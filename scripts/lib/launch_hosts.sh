@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The launcher's host side (sourced by scripts/launch_cluster.sh, not run on its own): the checks
 # on every host before anything starts, one agent per machine, the monitor that reads what the
 # agents report, stopping, gathering results and the closing summary.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/testbed/up.sh and down.sh (sourced, not run).
 #
 # A test bed NAME is: network namespaces NAME-h0 … NAME-h<N-1>, a bridge NAME-br in the root
