@@ -91,6 +91,8 @@ let package = Package(
         "Learning", "Datasets", "Models", "Numerics", "Sharing", "Topology", "Transport",
         .product(name: "Logging", package: "swift-log"),
       ], swiftSettings: swiftSettings),
-    .testTarget(name: "IntegrationTests", dependencies: ["Learning", "Transport"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IntegrationTests", dependencies: ["Learning", "Models", "Transport", "CZeroMQ"],
+      swiftSettings: swiftSettings),
   ]
 )

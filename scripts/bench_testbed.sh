@@ -151,7 +151,29 @@ print("system CPU seconds of the peerd processes ÷ wall time. downs: neighbours
 print("received within peer_timeout); any run with downs > 0 has a peer_timeout stall in its wall time.")
 if wan:
     print(f"WAN link per host (egress): {wan}")
-split = glob.glob(os.path.join(out, "*", "machine*", "*_events.jsonl"))
-print("per-round split train/communicate/average/evaluate: " +
-      ("see the <uid>_events.jsonl files" if split else "not recorded by this peerd build (no <uid>_events.jsonl)"))
+# The per-round split, from the nodes' own timers: the runtime writes train_time,
+# communicate_time, average_time and evaluate_time per round into <uid>_results.json.
+phases = ["train_time", "communicate_time", "average_time", "evaluate_time"]
+rows = []
+for label in only:
+    files = glob.glob(os.path.join(out, label, "machine*", "*_results.json"))
+    if not files:
+        continue
+    per_phase = {p: [] for p in phases}
+    for f in files:
+        r = json.load(open(f))
+        for p in phases:
+            values = [v for k, v in r.get(p, {}).items() if int(k) >= 2]
+            if values:
+                per_phase[p].append(statistics.median(values))
+    if all(per_phase[p] for p in phases):
+        rows.append((label, [1000 * statistics.median(per_phase[p]) for p in phases]))
+if rows:
+    print(f"\nper-round split, ms (median over nodes of each node's median, rounds 2…N)")
+    print(f"{'run':24} {'train':>8} {'communicate':>12} {'average':>8} {'evaluate':>9}")
+    for label, ms in rows:
+        print(f"{names[label]:24} {ms[0]:8.2f} {ms[1]:12.2f} {ms[2]:8.2f} {ms[3]:9.2f}")
+else:
+    print("per-round split train/communicate/average/evaluate: not recorded by this peerd build "
+          "(no train_time … evaluate_time in <uid>_results.json)")
 PY

@@ -22,7 +22,7 @@ struct ClusterBench: ParsableCommand {
   @Option(help: "Evaluate every N rounds (0 = never, to time rounds without testing).") var testAfter: Int = 0
   @Option(help: "peerd binary (default: beside this benchmark).") var peerd: String?
   @Option(help: "Run folder (default: a temporary one).") var logDir: String?
-  @Option(help: "Base TCP port (below 32768, where outgoing connections never hold one).") var basePort: Int = 24000
+  @Option(help: "Base TCP port.") var basePort: Int = 41000
 
   func run() throws {
     // The floor's loopback measurement runs with the same allocator settings as peerd.

@@ -1,5 +1,4 @@
 import Foundation
-import Transport
 import XCTest
 
 /// Starts real `peerd` processes talking ZeroMQ over loopback TCP, and reads their results.
@@ -30,7 +29,7 @@ struct ClusterHarness {
     dir = NSTemporaryDirectory() + "peerd-it-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     self.nodes = nodes
-    basePort = try ClusterHarness.freeBasePort(count: nodes)
+    basePort = try FreePorts.base(count: nodes)
     try "{\"0\": \"127.0.0.1\"}".write(toFile: dir + "/ip.json", atomically: true, encoding: .utf8)
     let cfg = config.replacingOccurrences(of: "@BASE_PORT@", with: String(basePort))
     try cfg.write(toFile: dir + "/config.ini", atomically: true, encoding: .utf8)
@@ -41,18 +40,6 @@ struct ClusterHarness {
         "--seed", "3", "-o", dir + "/graph.txt",
       ])
     XCTAssertEqual(graph.status, 0, graph.output)
-  }
-
-  /// A base port whose `count` ports are free on 127.0.0.1 now, in 21000…31999: below Linux's
-  /// ephemeral range (32768–60999), where an outgoing connection of any process may hold a port
-  /// a node is about to bind, and above the launcher's default 20000.
-  static func freeBasePort(count: Int) throws -> Int {
-    precondition(count <= 100, "a harness cluster has at most 100 nodes")
-    for _ in 0..<50 {
-      let base = 21000 + Int.random(in: 0..<110) * 100
-      if (base..<(base + count)).allSatisfy({ PortProbe.check(host: "127.0.0.1", port: $0) == .free }) { return base }
-    }
-    throw HarnessError(description: "no free range of \(count) ports found in 21000…31999 on 127.0.0.1 after 50 tries")
   }
 
   /// Runs a command to completion; returns its status and combined output.
@@ -118,10 +105,6 @@ struct ClusterHarness {
   }
 
   func output(_ uid: Int) -> String { (try? String(contentsOfFile: dir + "/\(uid).out", encoding: .utf8)) ?? "" }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-  var description: String
 }
 
 /// A config for the harness; `@BASE_PORT@` is replaced with a free-ish port range.

@@ -27,7 +27,7 @@ final class SlurmTests: XCTestCase {
     }
     let dir = NSTemporaryDirectory() + "peerd-slurm-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let base = try ClusterHarness.freeBasePort(count: 16)
+    let base = try FreePorts.base(count: 16)
     try testConfig(
       dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
       iterations: 20, testAfter: 10, peerTimeout: 5

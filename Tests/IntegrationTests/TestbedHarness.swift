@@ -32,7 +32,7 @@ struct Testbed {
       [Testbed.script("testbed/up.sh"), "\(hosts)", "--name", name, "--subnet", subnet], timeout: 300)
     guard up.status == 0, let last = up.output.split(separator: "\n").last.map(String.init),
       last.hasSuffix("hosts.json")
-    else { throw HarnessError(description: "scripts/testbed/up.sh failed (\(up.status)):\n\(up.output)") }
+    else { throw TestbedError(description: "scripts/testbed/up.sh failed (\(up.status)):\n\(up.output)") }
     ipPath = last
     state = (last as NSString).deletingLastPathComponent
   }
@@ -72,6 +72,10 @@ struct Testbed {
     defer { try? FileManager.default.removeItem(atPath: run.outputPath) }
     return (status, run.output)
   }
+}
+
+struct TestbedError: Error, CustomStringConvertible {
+  var description: String
 }
 
 /// A process running in the background, its standard output and error going to one file.

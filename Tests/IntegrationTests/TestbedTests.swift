@@ -23,7 +23,7 @@ final class TestbedTests: XCTestCase {
     guard let mnist = ClusterTests.mnistDir() else {
       throw XCTSkip("MNIST not found in $PEERD_DATA, ./data or ../shared/data; run scripts/download_datasets.sh")
     }
-    let base = try ClusterHarness.freeBasePort(count: 16)
+    let base = try FreePorts.base(count: 16)
     let text = testConfig(
       dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
       iterations: iterations, testAfter: testAfter, peerTimeout: 2
