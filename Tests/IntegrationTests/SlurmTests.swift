@@ -52,7 +52,7 @@ final class SlurmTests: XCTestCase {
       let m = uid / 4
       XCTAssertEqual(try String(contentsOfFile: "\(dir)/run/machine\(m)/\(uid).rc", encoding: .utf8), "0\n")
       let log = try String(contentsOfFile: "\(dir)/run/machine\(m)/\(uid).log", encoding: .utf8)
-      XCTAssertTrue(log.contains("done: 20 rounds"), "node \(uid): \(log)")
+      XCTAssertTrue(log.contains(" 20 rounds, sent "), "node \(uid): \(log)")
     }
 
     // The launcher inside an allocation, reaching each host through srun instead of ssh.

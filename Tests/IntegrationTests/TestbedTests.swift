@@ -112,7 +112,7 @@ final class TestbedTests: XCTestCase {
     defer { holder.process.terminate() }
     XCTAssertTrue(
       Background.poll(timeout: 30) {
-        ((try? String(contentsOfFile: inputs + "/holder/6.log", encoding: .utf8)) ?? "").contains("up:")
+        ((try? String(contentsOfFile: inputs + "/holder/6.log", encoding: .utf8)) ?? "").contains("node 6 up")
       }, "the port holder did not start: \(holder.output)")
     let common = [
       "--config", config.path, "--graph", graph, "--ip", tb.ipPath, "--ssh-config", tb.sshConfig,
