@@ -66,7 +66,7 @@ let package = Package(
     .executableTarget(
       name: "peerctl",
       dependencies: [
-        "Learning", "Config", "Datasets", "Topology", "Numerics",
+        "Learning", "Config", "Datasets", "Topology", "Transport", "Numerics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),

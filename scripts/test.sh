@@ -9,6 +9,11 @@ export OPENBLAS_NUM_THREADS=1
 if command -v python3 >/dev/null 2>&1 && ! python3 -c "import zmq" 2>/dev/null; then
   python3 -m pip install --quiet pyzmq 2>/dev/null || echo "test.sh: pyzmq not installable; the interop test will be skipped"
 fi
+# The multi-host tests (Tests/IntegrationTests/TestbedTests, SlurmTests) build network-namespace
+# hosts with sshd, rsync and Slurm; as root, install those packages (they skip when not root).
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/testbed/install.sh --slurm || echo "test.sh: the test-bed packages could not be installed; the test-bed tests will fail"
+fi
 echo "test.sh: building release binaries for the integration tests"
 swift build -c release --product peerd 2>&1 | grep -E "error|warning: [^']" || true
 swift build -c release --product peerctl 2>&1 | grep -E "error|warning: [^']" || true

@@ -20,7 +20,7 @@ public struct NodePlan: Sendable {
   public var heartbeatPeers: [Int] = []
   /// Peers of the run are uids 0..<peerCount.
   public var peerCount: Int { totalNodes }
-  /// This node's ROUTER endpoint, e.g. `tcp://*:20003`.
+  /// This node's ROUTER endpoint: its host from the IP JSON and its port, e.g. `tcp://10.0.0.2:20003`.
   public var bindEndpoint: String
   /// Every node's endpoint by uid (neighbours are connected; others on demand).
   public var endpoints: [Int: String]

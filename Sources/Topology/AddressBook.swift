@@ -9,7 +9,8 @@ public struct AddressBookError: Error, CustomStringConvertible, Sendable {
 /// and the TCP port scheme.
 ///
 /// uid = machine × procsPerMachine + rank; port = basePort + uid. Every uid has its own port, so
-/// several machine ids may even share one host (all of them 127.0.0.1 in tests).
+/// several machine ids may even share one host (all of them 127.0.0.1 in tests). A node binds and
+/// advertises the same `tcp://host:port`.
 public struct AddressBook: Sendable, Equatable {
   public let hosts: [String]
   public let procsPerMachine: Int
@@ -76,8 +77,17 @@ public struct AddressBook: Sendable, Equatable {
     let h = host(of: uid)
     return "tcp://\(h.contains(":") ? "[\(h)]" : h):\(port(of: uid))"
   }
-  /// Where `uid` binds its ROUTER: every interface, on its port.
-  public func bindEndpoint(of uid: Int) -> String { "tcp://*:\(port(of: uid))" }
+  /// Where `uid` binds its ROUTER: its own host's address from the IP JSON, on its port — the
+  /// same endpoint its neighbours connect to. Not the wildcard: on a machine with several
+  /// interfaces (or several test-bed hosts on one kernel) a node listens only where it was
+  /// placed, and a host that is not this machine's fails the bind at start instead of silently
+  /// listening somewhere else.
+  public func bindEndpoint(of uid: Int) -> String { endpoint(of: uid) }
+
+  /// The ports machine `machine` binds: one per rank, `basePort + uid`.
+  public func ports(ofMachine machine: Int) -> ClosedRange<Int> {
+    port(of: uid(machine: machine, rank: 0))...port(of: uid(machine: machine, rank: procsPerMachine - 1))
+  }
 
   public static func isLocal(host: String) -> Bool {
     host.hasPrefix("127.") || host == "localhost" || host == "::1"

@@ -65,7 +65,11 @@ public enum TransportError: Error, CustomStringConvertible, Sendable, Equatable 
 
   public var description: String {
     switch self {
-    case .bindFailed(let e, let r): return "cannot bind \(e): \(r) (is another peerd using this port?)"
+    case .bindFailed(let e, let r):
+      let hint =
+        r.lowercased().contains("assign")
+        ? "is this host in the IP JSON an address of this machine?" : "is another peerd using this port?"
+      return "cannot bind \(e): \(r) (\(hint))"
     case .connectFailed(let e, let r): return "cannot connect to \(e): \(r)"
     case .socketFailed(let r): return "ZeroMQ socket error: \(r)"
     case .closed: return "the transport is closed"

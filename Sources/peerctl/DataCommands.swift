@@ -20,14 +20,24 @@ struct CheckCommand: ParsableCommand {
   var procsPerMachine: Int?
   @Option(help: "Overrides [NODE] iterations.")
   var iterations: Int?
-  @Option(help: "Print one resolved value instead of a summary: iterations.")
+  @Option(help: "Print one resolved value instead of a summary: iterations, base-port.")
   var print: String?
+
+  func validate() throws {
+    if let print, !["iterations", "base-port"].contains(print) {
+      throw ValidationError("--print takes iterations or base-port, got '\(print)'")
+    }
+  }
 
   func run() throws {
     do {
       let cfg = try RunConfiguration.load(path: config)
       if print == "iterations" {
         Swift.print(iterations ?? cfg.node.iterations)
+        return
+      }
+      if print == "base-port" {
+        Swift.print(cfg.communication.basePort)
         return
       }
       for w in cfg.warnings { Swift.print("warning: \(w)") }

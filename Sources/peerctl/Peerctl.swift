@@ -11,6 +11,6 @@ struct Peerctl: ParsableCommand {
     abstract: "Generate graphs, check configs, preview partitions, and report or plot peerd runs.",
     subcommands: [
       GraphCommand.self, GraphInfoCommand.self, HostsCommand.self, CheckCommand.self, PartitionCommand.self,
-      DataCommand.self, ReportCommand.self, PlotCommand.self, KeysCommand.self,
+      DataCommand.self, PortsCommand.self, ReportCommand.self, PlotCommand.self, KeysCommand.self,
     ])
 }

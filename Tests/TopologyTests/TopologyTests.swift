@@ -114,7 +114,9 @@ final class AddressBookTests: XCTestCase {
     XCTAssertTrue(book.location(of: 50) == (1, 2))
     XCTAssertEqual(book.endpoint(of: 50), "tcp://host-b:20050")
     XCTAssertEqual(book.endpoint(of: 3), "tcp://10.0.0.1:20003")
-    XCTAssertEqual(book.bindEndpoint(of: 3), "tcp://*:20003")
+    XCTAssertEqual(book.bindEndpoint(of: 3), "tcp://10.0.0.1:20003")
+    XCTAssertEqual(book.bindEndpoint(of: 50), book.endpoint(of: 50))
+    XCTAssertEqual(book.ports(ofMachine: 1), 20048...20095)
   }
 
   func testBadFilesAreClearErrors() {

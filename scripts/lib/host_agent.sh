@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# peerd host agent: starts one machine's peerd processes and reports on them, one line per event,
+# on standard output. scripts/launch_cluster.sh sends this text to every host (through ssh, srun,
+# or bash for a local host) as `bash -c "$(cat host_agent.sh)" peerd-host-agent ARGS…`, so a host
+# needs the peerd binary but not this script.
+#
+# Arguments: MACHINE PROCS MACHINES ROOT PEERD CONFIG GRAPH IP DIR RUN_ID GRACE [peerd flags…]
+#
+# Lines it prints (the launcher parses them):
+#   agent HOSTNAME PID          it is running (its pid is also in DIR/agent.pid)
+#   started UID PID             a node started (its pid is also in DIR/UID.pid)
+#   progress uid=UID round=…    a node's latest progress line, when it changed
+#   exit UID CODE start|run     a node exited; "start" when it never finished a round
+#   err UID TEXT                the last line of a failed node's UID.err
+#   agent-error TEXT            it could not start the nodes at all
+#   stopping REASON             it is stopping its nodes (SIGTERM, then SIGKILL after GRACE s)
+#   done                        every node has exited
+#
+# It stops its nodes on SIGTERM, SIGINT or SIGHUP, and when its standard input reaches end of
+# file: the launcher holds that input open for as long as it lives, so a launcher killed with
+# SIGKILL, or an ssh connection that dropped, still stops this host's processes. Nodes get
+# SIGTERM, never SIGINT alone: a background job of a non-interactive shell ignores SIGINT.
+set -u
+mid=$1 ppm=$2 machines=$3 root=$4 peerd=$5 cfg=$6 graph=$7 ip=$8 dir=$9 run=${10} grace=${11}
+shift 11
+host=$(hostname 2>/dev/null || echo "?")
+cd "$root" 2>/dev/null || { echo "agent-error no folder $root on $host (--remote-root)"; exit 1; }
+[ -x "$peerd" ] || { echo "agent-error no peerd binary at $peerd on $host; build it there with scripts/setup.sh"; exit 1; }
+mkdir -p "$dir" 2>/dev/null || { echo "agent-error cannot create $dir on $host"; exit 1; }
+export OPENBLAS_NUM_THREADS=1
+
+stopping="" stop_deadline=0 killed=""
+trap 'stopping=${stopping:-SIGTERM}' TERM
+trap 'stopping=${stopping:-SIGINT}' INT
+trap 'stopping=${stopping:-SIGHUP}' HUP
+
+# The dead-man switch: a reader of the launcher's end of standard input that signals us on EOF.
+exec 3<&0 </dev/null
+(
+  trap - TERM INT HUP
+  while IFS= read -r -u 3 _; do :; done
+  kill -TERM $$ 2>/dev/null
+) &
+watcher=$!
+exec 3<&-
+
+echo $$ >"$dir/agent.pid"
+echo "agent $host $$"
+declare -A pids=() last=()
+for ((r = 0; r < ppm; r++)); do
+  uid=$((mid * ppm + r))
+  "$peerd" --machine-id "$mid" --rank "$r" --procs-per-machine "$ppm" --machines "$machines" \
+    --config "$cfg" --graph "$graph" --ip "$ip" --log-dir "$dir" --run-id "$run" "$@" \
+    >"$dir/$uid.out" 2>"$dir/$uid.err" </dev/null &
+  pids[$uid]=$!
+  echo "${pids[$uid]}" >"$dir/$uid.pid"
+  echo "started $uid ${pids[$uid]}"
+done
+
+# Forwards each node's last progress line when it changed: one tail for all the files.
+report_progress() {
+  local files=() uid line current=""
+  for uid in "$@"; do files+=("$dir/$uid.out"); done
+  [ "${#files[@]}" -gt 0 ] || return 0
+  while IFS= read -r line; do
+    case "$line" in
+      "==> "*) current=${line#==> "$dir"/}; current=${current%.out <==} ;;
+      progress*)
+        if [ -n "$current" ] && [ "${last[$current]:-}" != "$line" ]; then
+          last[$current]=$line
+          echo "$line"
+        fi ;;
+    esac
+  done < <(tail -v -n 1 "${files[@]}" 2>/dev/null)
+}
+
+tick=0
+while [ "${#pids[@]}" -gt 0 ]; do
+  if [ -n "$stopping" ] && [ "$stop_deadline" -eq 0 ]; then
+    echo "stopping $stopping"
+    for uid in "${!pids[@]}"; do kill -TERM "${pids[$uid]}" 2>/dev/null; done
+    stop_deadline=$((SECONDS + grace))
+  fi
+  if [ "$stop_deadline" -gt 0 ] && [ -z "$killed" ] && [ "$SECONDS" -ge "$stop_deadline" ]; then
+    echo "stopping SIGKILL after ${grace}s"
+    for uid in "${!pids[@]}"; do kill -KILL "${pids[$uid]}" 2>/dev/null; done
+    killed=1
+  fi
+  for uid in "${!pids[@]}"; do
+    kill -0 "${pids[$uid]}" 2>/dev/null && continue
+    wait "${pids[$uid]}"
+    rc=$?
+    report_progress "$uid"
+    phase=run
+    grep -q '^progress' "$dir/$uid.out" 2>/dev/null || phase=start
+    echo "exit $uid $rc $phase"
+    if [ "$rc" -ne 0 ]; then
+      echo "err $uid $(grep -v '^[[:space:]]*$' "$dir/$uid.err" 2>/dev/null | tail -n 1 | cut -c1-300)"
+    fi
+    unset "pids[$uid]"
+  done
+  [ "${#pids[@]}" -gt 0 ] || break
+  tick=$((tick + 1))
+  [ $((tick % 2)) -ne 0 ] || report_progress "${!pids[@]}"
+  sleep 0.5
+done
+kill "$watcher" 2>/dev/null
+echo "done"
