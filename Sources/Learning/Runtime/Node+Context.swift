@@ -26,6 +26,11 @@ extension Node: AlgorithmContext {
   }
 
   public func beginRound(_ round: Int) {
+    for p in unsent.keys.sorted() {
+      log.warning(
+        "could not queue the round \(currentRound) model for \(p) before the round ended (its queue stayed full)")
+    }
+    unsent.removeAll()
     currentRound = round
     if case .rounds = mailbox.mode { mailbox.discard(below: round) }
     phase.reset(at: now)
@@ -64,10 +69,25 @@ extension Node: AlgorithmContext {
       if link.send(encoded, to: p) {
         sent.append(p)
       } else {
-        log.warning("could not queue the round \(currentRound) model for \(p) (its queue is full or it has no address)")
+        // Its queue is full (a peer still starting, or not reading): try again while serving
+        // the network, for as long as this round lasts.
+        unsent[p] = encoded
+        log.debug("round \(currentRound) model for \(p) not queued yet; will retry")
       }
     }
     return sent
+  }
+
+  /// Retries the sends of this round's model that could not be queued.
+  func retryUnsent() {
+    for (p, frame) in unsent.sorted(by: { $0.key < $1.key }) {
+      if !peers.isLive(p) {
+        unsent[p] = nil
+      } else if link.send(frame, to: p) {
+        unsent[p] = nil
+        log.debug("round \(currentRound) model for \(p) queued on retry")
+      }
+    }
   }
 
   public func resendLast(to peer: Int) {

@@ -199,6 +199,7 @@ extension Node {
       }
     }
     for p in peers.probesDue(now: t) { sayHello(to: p, probe: true) }
+    if !unsent.isEmpty { retryUnsent() }
     if algorithm.policy.liveness == .always {
       for p in peers.heartbeatPeers where peers.isLive(p) && peers.isOverdue(p, now: t, awaitedSince: peers.startTime) {
         markDown(p, reason: "silent for \(String(format: "%.1f", peers.silence(of: p, now: t))) s")

@@ -65,6 +65,8 @@ public final class Node {
   var nextHeartbeat = 0.0
   var stopSignal: Int32?
   var stopReceived = false
+  /// This round's model for peers whose queue was full when it was sent, retried while serving.
+  var unsent: [Int: PeerLink.EncodedModel] = [:]
   /// The last model frame built by `send`, for re-sending to a peer that came back mid-round.
   var lastSent: (round: Int, frame: PeerLink.EncodedModel)?
   /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
@@ -156,12 +158,15 @@ public final class Node {
     guard !targets.isEmpty else { return }
     let deadline = startTime + plan.startTimeout
     var nextHello = now
+    var helloInterval = 0.25
     while targets.contains(where: { peers.state(of: $0) == .unknown }) && !isStopping {
       let t = now
       if t >= deadline { break }
       if t >= nextHello {
         for p in targets where peers.state(of: p) == .unknown { sayHello(to: p, probe: false) }
-        nextHello = t + 0.25
+        // Backing off keeps a peer that is slow to start from finding its queue full of HELLOs.
+        nextHello = t + helloInterval
+        helloInterval = min(2, helloInterval * 2)
       }
       // A peer heard once and then silent died during the start: do not wait for it.
       for p in targets where peers.state(of: p) == .up && peers.isOverdue(p, now: t, awaitedSince: startTime) {
