@@ -34,6 +34,9 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib",
       providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CZstd", path: "Sources/CZstd",
+      providers: [.apt(["libzstd-dev"])]),
     .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
     .systemLibrary(
       name: "CTurboJPEG", path: "Sources/CTurboJPEG",
@@ -46,7 +49,7 @@ let package = Package(
       name: "Datasets", dependencies: ["Numerics", "CZlib", "CTurboJPEG"],
       swiftSettings: swiftSettings),
     .target(name: "Topology", dependencies: ["Numerics"], swiftSettings: swiftSettings),
-    .target(name: "Sharing", dependencies: ["Numerics"], swiftSettings: swiftSettings),
+    .target(name: "Sharing", dependencies: ["Numerics", "CZstd"], swiftSettings: swiftSettings),
     .target(name: "Transport", dependencies: ["CZeroMQ", "Numerics"], swiftSettings: swiftSettings),
     .target(name: "Config", swiftSettings: swiftSettings),
     .target(
