@@ -34,16 +34,18 @@ public final class DPSGD: Algorithm {
     let trainLoss = node.trainer.train(node: node)
 
     let degree = node.peers.liveDegree
-    let encoded: PeerLink.EncodedModel
+    let outgoing: [(PeerLink.EncodedModel, [Int])]
     if node.sharing.sharesWholeModel {
-      encoded = node.link.encodeDenseModel(node.model.parameters, round: round, degree: degree)
+      outgoing = [(node.link.encodeDenseModel(node.model.parameters, round: round, degree: degree), node.peers.live)]
     } else {
-      encoded = node.link.encodeModel(
-        node.sharing.makeShare(of: node.model.parameters, round: round), round: round, degree: degree)
+      outgoing = node.sharing.makeShares(of: node.model.parameters, round: round, recipients: node.peers.live).map {
+        (node.link.encodeModel($0.share, round: round, degree: degree), $0.recipients)
+      }
     }
-    for peer in node.peers.live {
-      if !node.link.send(encoded, to: peer) {
+    for (encoded, peers) in outgoing {
+      for peer in peers where !node.link.send(encoded, to: peer) {
         node.log.warning("could not queue round \(round) model for \(peer)")
+        node.sharing.peerReset(peer)
       }
     }
 
@@ -63,16 +65,13 @@ public final class DPSGD: Algorithm {
     for m in received { neighbourDegrees[m.sender] = m.degree }
     let weights = MixingWeights.metropolisHastings(
       node: node.uid, degree: myDegree, neighbourDegrees: neighbourDegrees)
-    node.aggregator.begin(own: node.model.parameters, selfWeight: weights.selfWeight)
-    for m in received {
-      node.aggregator.add(m.share, weight: weights.weights[m.sender] ?? 0)
+    let report = node.sharing.average(
+      own: node.model.parameters, selfWeight: weights.selfWeight,
+      received: received.map { ($0.sender, $0.share, weights.weights[$0.sender] ?? 0) }, using: node.aggregator)
+    for (sender, ignored) in report.ignoredValues.sorted(by: { $0.key < $1.key }) {
+      node.log.warning("ignored \(ignored) NaN or infinite values in the round \(r) model from \(sender)")
+      node.link.recordRejection("non-finite values from \(sender)")
     }
-    node.aggregator.finish(into: node.model.parameters)
-    for (m, ignored) in zip(received, node.aggregator.ignoredValues) where ignored > 0 {
-      node.log.warning("ignored \(ignored) NaN or infinite values in the round \(r) model from \(m.sender)")
-      node.link.recordRejection("non-finite values from \(m.sender)")
-    }
-    node.sharing.didAverage(node.model.parameters)
     inbox[r] = nil
     averaged = true
     if node.plan.resetOptimizer { node.optimizer.reset() }

@@ -68,13 +68,17 @@ public final class PeerLink {
   }
 
   public func encodeModel(_ share: Share, round: Int, degree: Int, age: UInt64 = 0, aux: UInt64 = 0) -> EncodedModel {
-    let payload = ShareCodec.encode(share)
-    let header = modelHeader(
+    let payloadSize = ShareCodec.payloadSize(of: share)
+    var header = modelHeader(
       encoding: PayloadEncoding(rawValue: share.encoding.rawValue) ?? .rawFloat32, round: round, degree: degree,
       age: age, aux: aux, parameterCount: share.parameterCount, elements: share.count)
-    let bytes = WireCodec.encode(header: header, payload: payload)
-    return EncodedModel(
-      frame: SharedBytes(bytes), dataBytes: share.dataBytes, metadataBytes: bytes.count - share.dataBytes)
+    header.payloadLength = UInt64(payloadSize)
+    // The share is written once, straight into the frame that every recipient's queue shares.
+    let frame = SharedBytes(count: WireHeader.size + payloadSize) { raw in
+      WireCodec.writeHeader(header, into: raw)
+      ShareCodec.encodePayload(share, into: UnsafeMutableRawBufferPointer(rebasing: raw[WireHeader.size...]))
+    }
+    return EncodedModel(frame: frame, dataBytes: share.dataBytes, metadataBytes: frame.count - share.dataBytes)
   }
 
   /// Frames the whole parameter vector as a dense share in one copy (full sharing's hot path).
@@ -157,13 +161,11 @@ public final class PeerLink {
       let share: Share
       do {
         // A dense share keeps its values in the received frame: no copy before averaging.
-        share = try ShareCodec.decode(
-          encoding: header.encoding.rawValue, payload: UnsafeRawBufferPointer(rebasing: bytes[WireHeader.size...]),
-          elements: Int(header.elementCount), parameterCount: parameterCount,
-          declaredParameterCount: Int(header.parameterCount), backing: frame,
-          regenerate: { [sharing, parameterCount] seed, count in
-            sharing.indices(forSeed: seed, count: count, parameterCount: parameterCount)
-          })
+        share = try sharing.receive(
+          ShareCodec.decode(
+            encoding: header.encoding.rawValue, payload: UnsafeRawBufferPointer(rebasing: bytes[WireHeader.size...]),
+            elements: Int(header.elementCount), parameterCount: parameterCount,
+            declaredParameterCount: Int(header.parameterCount), backing: frame), from: sender)
       } catch {
         return reject("bad share from \(sender): \(error)")
       }

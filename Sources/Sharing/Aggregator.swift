@@ -14,28 +14,31 @@ import Numerics
 /// renormalised over the values that were finite; `ignoredValues` counts them per share, so the
 /// caller can report the sender. One NaN from a faulty peer would otherwise poison the model.
 ///
-/// Partial shares are scattered by index, and for every parameter the weights are renormalised
-/// over the senders that actually sent it, so a parameter nobody sent keeps its local value
-/// (DESIGN: "For partial sharing…").
+/// Partial shares are scattered by index, and each parameter is averaged over the senders that
+/// actually sent it (Aggregator+Partial.swift); a parameter nobody sent keeps its local value
+/// (DESIGN: "For partial sharing…"). CHOCO's consensus step over public copies is
+/// `combine(into:ownScale:terms:)` (Aggregator+Combine.swift).
 ///
 /// Shares are added in the order the caller gives; callers sort by sender uid. Every element is
 /// computed by the same sequence of BLAS operations in the same order, so a synchronous run is
 /// bit-identical from run to run.
 public final class Aggregator {
-  private let sum: FloatBuffer
-  private let weightSum: FloatBuffer
-  private var own: FloatBuffer?
-  private var selfWeight: Float = 1
+  let sum: FloatBuffer
+  let weightSum: FloatBuffer
+  var own: FloatBuffer?
+  var selfWeight: Float = 1
+  var rule = PartialAveraging.renormalize
   /// Dense shares not yet folded in, with their weights.
-  private var pending: [(share: Share, weight: Float)] = []
+  var pending: [(share: Share, weight: Float)] = []
   /// Whether `sum` holds the running weighted sum (a partial share forced it).
-  private var materialised = false
-  private var sawPartial = false
-  private var denseWeight: Float = 0
+  var materialised = false
+  var denseWeight: Float = 0
+  /// Every weight added since `begin`, self included (`fillLocal` divides by it).
+  var totalWeight: Float = 0
 
   /// Per share, in the order added since `begin`: how many of its values were NaN or infinite
   /// and so left out of the average (always 0 for partial shares, which the codec checks).
-  public private(set) var ignoredValues: [Int] = []
+  public internal(set) var ignoredValues: [Int] = []
 
   /// Floats per block: 16 KiB, so a block of the sum and of one share fit in L1 together.
   static let block = 4096
@@ -46,45 +49,38 @@ public final class Aggregator {
     weightSum = FloatBuffer(count: parameterCount)
   }
 
-  /// Starts a new average with the local model at weight `selfWeight`.
-  public func begin(own: FloatBuffer, selfWeight: Double) {
+  /// Starts a new average with the local model at weight `selfWeight` (which may be 0: a FedAvg
+  /// server, or a client taking the global model). `rule` says how partial shares are averaged.
+  public func begin(own: FloatBuffer, selfWeight: Double, rule: PartialAveraging = .renormalize) {
     precondition(own.count == sum.count, "Aggregator: model size changed")
     self.own = own
     self.selfWeight = Float(selfWeight)
+    self.rule = rule
+    totalWeight = Float(selfWeight)
     pending.removeAll(keepingCapacity: true)
     ignoredValues.removeAll(keepingCapacity: true)
     materialised = false
-    sawPartial = false
     denseWeight = 0
   }
 
-  /// Adds one neighbour's share at `weight`. The share's parameter count must match.
+  /// Adds one neighbour's share at `weight`. The share's parameter count must match, and its
+  /// values must be float32 (quantized shares are averaged by their strategy through `combine`).
   public func add(_ share: Share, weight: Double) {
     precondition(share.parameterCount == sum.count, "Aggregator: share size mismatch")
+    precondition(share.quantizedValues == nil, "Aggregator: quantized shares are averaged through combine")
     let w = Float(weight)
     ignoredValues.append(0)
-    switch share.encoding {
-    case .dense:
+    totalWeight += w
+    switch share.selection {
+    case .all:
       if materialised {
-        guard acceptWhole(share, at: ignoredValues.count - 1) else { return }
-        share.withUnsafeValues { BLAS.axpy(count: sum.count, alpha: w, x: $0.baseAddress!, y: sum.pointer) }
-        // Keep the per-parameter weight totals right when dense and partial shares mix.
-        for i in 0..<weightSum.count { weightSum[i] += w }
+        addDenseToSum(share, weight: w)
       } else {
         pending.append((share, w))
         denseWeight += w
       }
-    case .indexed, .seeded:
-      if !materialised { materialise() }
-      if !sawPartial {
-        sawPartial = true
-        let base = selfWeight + denseWeight
-        for i in 0..<weightSum.count { weightSum[i] = base }
-      }
-      for (index, value) in zip(share.indices, share.values) {
-        sum[index] += w * value
-        weightSum[index] += w
-      }
+    case .indices(let indices), .seeded(_, let indices):
+      scatter(share, indices: indices, weight: w)
     }
   }
 
@@ -99,19 +95,20 @@ public final class Aggregator {
       let total = selfWeight + denseWeight
       let rescale = abs(total - 1) > 1e-6 && total > 0
       if let source = self.own, source !== own { own.copy(from: source) }
-      for start in stride(from: 0, to: own.count, by: Self.block) {
-        let n = min(Self.block, own.count - start)
-        if blockIsFinite(start: start, count: n) {
-          foldBlock(start: start, count: n, into: own.pointer + start)
-          if rescale { BLAS.scal(count: n, alpha: 1 / total, x: own.pointer + start) }
-        } else {
-          foldBlockSkippingNonFinite(start: start, count: n, into: own.pointer + start)
+      // Nothing to average with (no share, and no weight on the local model): keep it.
+      if total > 0 {
+        for start in stride(from: 0, to: own.count, by: Self.block) {
+          let n = min(Self.block, own.count - start)
+          if blockIsFinite(start: start, count: n) {
+            foldBlock(start: start, count: n, into: own.pointer + start)
+            if rescale { BLAS.scal(count: n, alpha: 1 / total, x: own.pointer + start) }
+          } else {
+            foldBlockSkippingNonFinite(start: start, count: n, into: own.pointer + start)
+          }
         }
       }
-    } else if sawPartial {
-      for i in 0..<own.count { own[i] = sum[i] / weightSum[i] }
     } else {
-      own.copy(from: sum)
+      finishPartial(into: own)
     }
     pending.removeAll(keepingCapacity: true)
     self.own = nil
@@ -120,7 +117,7 @@ public final class Aggregator {
 
   /// block = block·w₀ + Σ pending share·wᵢ, in that order; `block` holds the local model's
   /// values for `start..<start+n` on entry.
-  private func foldBlock(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
+  func foldBlock(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
     BLAS.scal(count: n, alpha: selfWeight, x: block)
     for (share, weight) in pending {
       share.withUnsafeValues { BLAS.axpy(count: n, alpha: weight, x: $0.baseAddress! + start, y: block) }
@@ -159,32 +156,7 @@ public final class Aggregator {
     for i in 0..<n where totals[i] > 0 { block[i] = sums[i] / totals[i] }
   }
 
-  /// Before a partial share forces the running sum (rare: dense and partial shares in one
-  /// average), an unchecked dense share is checked whole and left out if any value is not finite.
-  private func acceptWhole(_ share: Share, at index: Int) -> Bool {
-    guard !share.valuesChecked else { return true }
-    let bad = share.withUnsafeValues(Self.nonFiniteCount)
-    ignoredValues[index] = bad
-    return bad == 0
-  }
-
-  private static func nonFiniteCount(_ values: UnsafeBufferPointer<Float>) -> Int {
+  static func nonFiniteCount(_ values: UnsafeBufferPointer<Float>) -> Int {
     values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-  }
-
-  /// Folds the pending dense shares into `sum` (a partial share needs the running sum).
-  private func materialise() {
-    guard let own else { preconditionFailure("Aggregator: add before begin") }
-    var kept: [(share: Share, weight: Float)] = []
-    for (i, entry) in pending.enumerated() {
-      if acceptWhole(entry.share, at: i) { kept.append(entry) } else { denseWeight -= entry.weight }
-    }
-    pending = kept
-    sum.copy(from: own)
-    for start in stride(from: 0, to: sum.count, by: Self.block) {
-      foldBlock(start: start, count: min(Self.block, sum.count - start), into: sum.pointer + start)
-    }
-    pending.removeAll(keepingCapacity: true)
-    materialised = true
   }
 }
