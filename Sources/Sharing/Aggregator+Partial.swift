@@ -16,84 +16,113 @@ public enum PartialAveraging: String, Sendable, CaseIterable {
 }
 
 extension Aggregator {
-  /// Scatters a partial share into the running sum (forcing it on the first one).
-  func scatter(_ share: Share, indices: [UInt32], weight w: Float) {
-    if !materialised { materialise() }
-    let sum = self.sum.pointer
-    let weights = weightSum.pointer
-    share.withUnsafeValues { values in
-      indices.withUnsafeBufferPointer { idx in
-        for k in 0..<idx.count {
-          let i = Int(idx[k])
-          sum[i] += w * values[k]
-          weights[i] += w
+  /// Partial shares from this many senders or fewer are merged; more go through `stamps`.
+  static let mergeLimit = 8
+
+  /// Applies the partial shares to `own`, which already holds the dense fold and carries
+  /// `weightInOwn` (the local weight plus the dense shares'). A share of weight 0 changes nothing.
+  func applyPartial(to own: FloatBuffer, weightInOwn: Float) {
+    let shares = partial.filter { $0.weight > 0 && !$0.indices.isEmpty }
+    if shares.count <= Self.mergeLimit {
+      merge(shares, into: own.pointer, weightInOwn: weightInOwn)
+    } else {
+      applyOneByOne(shares, to: own.pointer, weightInOwn: weightInOwn)
+    }
+  }
+
+  /// The index lists are sorted, so merging them visits each parameter sent once, with every
+  /// value for it: x ← (W₀·x + Σ w·v) / (W₀ + Σ w) (renormalize), or x ← x + Σ w·(v − x) / T
+  /// (fillLocal). Only the model and the shares are touched, in ascending order.
+  private func merge(
+    _ shares: [(share: Share, indices: [UInt32], weight: Float)], into x: UnsafeMutablePointer<Float>,
+    weightInOwn: Float
+  ) {
+    let m = shares.count
+    let total = totalWeight
+    let renormalize = rule == .renormalize
+    // Every share's indices and values as pointers: the arrays (and borrowed frames) are kept
+    // alive and unmutated for the whole pass, so their storage does not move.
+    withExtendedLifetime(shares) {
+      var indexPointers: [UnsafePointer<UInt32>] = []
+      var valuePointers: [UnsafePointer<Float>] = []
+      var counts: [Int] = []
+      for entry in shares {
+        entry.indices.withUnsafeBufferPointer { indexPointers.append($0.baseAddress ?? UnsafePointer(bitPattern: 4)!) }
+        entry.share.withUnsafeValues { valuePointers.append($0.baseAddress ?? UnsafePointer(bitPattern: 4)!) }
+        counts.append(entry.indices.count)
+      }
+      let weights = shares.map(\.weight)
+      withUnsafeTemporaryAllocation(of: Int.self, capacity: m) { cursor in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: m) { head in
+          for j in 0..<m {
+            cursor[j] = 0
+            head[j] = counts[j] > 0 ? indexPointers[j][0] : .max
+          }
+          while true {
+            var next = UInt32.max
+            for j in 0..<m { next = min(next, head[j]) }
+            guard next != .max else { break }
+            let i = Int(next)
+            var weightSent: Float = 0
+            var sum: Float = 0
+            for j in 0..<m where head[j] == next {
+              let c = cursor[j]
+              weightSent += weights[j]
+              sum += weights[j] * valuePointers[j][c]
+              cursor[j] = c + 1
+              head[j] = c + 1 < counts[j] ? indexPointers[j][c + 1] : .max
+            }
+            if renormalize {
+              x[i] = (weightInOwn * x[i] + sum) / (weightInOwn + weightSent)
+            } else {
+              x[i] += (sum - weightSent * x[i]) / total
+            }
+          }
         }
       }
     }
   }
 
-  /// A dense share arriving after a partial one: added whole, unless it holds a non-finite value.
-  func addDenseToSum(_ share: Share, weight w: Float) {
-    guard acceptWhole(share, at: ignoredValues.count - 1) else {
-      totalWeight -= w
-      return
+  /// Share by share, for many senders: per parameter, the weight W already averaged in is kept
+  /// (valid where `stamps` holds this round's `generation`), and each value v of weight w is
+  /// folded in as x ← x + w/(W + w)·(v − x), W ← W + w; with W = 0 (self weight 0) the first
+  /// value is taken as it is. fillLocal adds w/T·(v − x₀), x₀ the value before any partial share.
+  private func applyOneByOne(
+    _ shares: [(share: Share, indices: [UInt32], weight: Float)], to x: UnsafeMutablePointer<Float>,
+    weightInOwn: Float
+  ) {
+    generation &+= 1
+    if generation == 0 {
+      for i in stamps.indices { stamps[i] = 0 }
+      generation = 1
     }
-    share.withUnsafeValues { BLAS.axpy(count: sum.count, alpha: w, x: $0.baseAddress!, y: sum.pointer) }
-    let weights = weightSum.pointer
-    for i in 0..<weightSum.count { weights[i] += w }
-  }
-
-  /// Writes the per-parameter average into `own` under `rule`.
-  func finishPartial(into own: FloatBuffer) {
-    guard let source = self.own else { preconditionFailure("Aggregator: finish before begin") }
-    let sum = self.sum.pointer
-    let weights = weightSum.pointer
-    let local = source.pointer
-    let out = own.pointer
-    switch rule {
-    case .renormalize:
-      for i in 0..<own.count {
-        let w = weights[i]
-        out[i] = w > 0 ? sum[i] / w : local[i]
-      }
-    case .fillLocal:
-      let total = totalWeight
-      guard total > 0 else { return own.copy(from: source) }
-      for i in 0..<own.count { out[i] = (sum[i] + (total - weights[i]) * local[i]) / total }
-    }
-  }
-
-  /// Before a partial share forces the running sum (rare: dense and partial shares in one
-  /// average), an unchecked dense share is checked whole and left out if any value is not finite.
-  private func acceptWhole(_ share: Share, at index: Int) -> Bool {
-    guard !share.valuesChecked else { return true }
-    let bad = share.withUnsafeValues(Self.nonFiniteCount)
-    ignoredValues[index] = bad
-    return bad == 0
-  }
-
-  /// Folds the pending dense shares into `sum`: sum = w₀·own + Σ dense, and every parameter's
-  /// weight total starts at w₀ + Σ dense weights.
-  private func materialise() {
-    guard let own else { preconditionFailure("Aggregator: add before begin") }
-    var kept: [(share: Share, weight: Float)] = []
-    for (i, entry) in pending.enumerated() {
-      if acceptWhole(entry.share, at: i) {
-        kept.append(entry)
-      } else {
-        denseWeight -= entry.weight
-        totalWeight -= entry.weight
+    let g = generation
+    let weights = weightIn.pointer
+    let before = original.pointer
+    let total = totalWeight
+    let renormalize = rule == .renormalize
+    stamps.withUnsafeMutableBufferPointer { stamp in
+      for (share, indices, w) in shares {
+        share.withUnsafeValues { values in
+          indices.withUnsafeBufferPointer { idx in
+            for k in 0..<idx.count {
+              let i = Int(idx[k])
+              if stamp[i] != g {
+                stamp[i] = g
+                weights[i] = weightInOwn
+                before[i] = x[i]
+              }
+              if renormalize {
+                let sum = weights[i] + w
+                x[i] += (w / sum) * (values[k] - x[i])
+                weights[i] = sum
+              } else {
+                x[i] += (w / total) * (values[k] - before[i])
+              }
+            }
+          }
+        }
       }
     }
-    pending = kept
-    sum.copy(from: own)
-    for start in stride(from: 0, to: sum.count, by: Self.block) {
-      foldBlock(start: start, count: min(Self.block, sum.count - start), into: sum.pointer + start)
-    }
-    let base = selfWeight + denseWeight
-    let weights = weightSum.pointer
-    for i in 0..<weightSum.count { weights[i] = base }
-    pending.removeAll(keepingCapacity: true)
-    materialised = true
   }
 }

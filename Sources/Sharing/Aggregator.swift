@@ -23,15 +23,22 @@ import Numerics
 /// computed by the same sequence of BLAS operations in the same order, so a synchronous run is
 /// bit-identical from run to run.
 public final class Aggregator {
-  let sum: FloatBuffer
-  let weightSum: FloatBuffer
+  /// Per parameter touched by a partial share this round: its value after the dense fold
+  /// (`fillLocal`) and the weight already in it (`renormalize`), valid where `stamps` holds
+  /// `generation`. So partial shares cost per value sent, not per parameter of the model.
+  let original: FloatBuffer
+  let weightIn: FloatBuffer
+  var stamps: [UInt32]
+  var generation: UInt32 = 0
   var own: FloatBuffer?
   var selfWeight: Float = 1
+  /// The local model's weight in the dense fold (the rest of the weight under `fillLocal`).
+  var foldSelfWeight: Float = 1
   var rule = PartialAveraging.renormalize
-  /// Dense shares not yet folded in, with their weights.
-  var pending: [(share: Share, weight: Float)] = []
-  /// Whether `sum` holds the running weighted sum (a partial share forced it).
-  var materialised = false
+  /// Dense shares, folded in one blocked pass at `finish`, with their weights and positions.
+  var pending: [(share: Share, weight: Float, position: Int)] = []
+  /// Partial shares, applied after the dense fold.
+  var partial: [(share: Share, indices: [UInt32], weight: Float)] = []
   var denseWeight: Float = 0
   /// Every weight added since `begin`, self included (`fillLocal` divides by it).
   var totalWeight: Float = 0
@@ -45,72 +52,69 @@ public final class Aggregator {
 
   /// Workspaces sized for models of `parameterCount` parameters, allocated once.
   public init(parameterCount: Int) {
-    sum = FloatBuffer(count: parameterCount)
-    weightSum = FloatBuffer(count: parameterCount)
+    original = FloatBuffer(count: parameterCount)
+    weightIn = FloatBuffer(count: parameterCount)
+    stamps = [UInt32](repeating: 0, count: parameterCount)
   }
 
   /// Starts a new average with the local model at weight `selfWeight` (which may be 0: a FedAvg
   /// server, or a client taking the global model). `rule` says how partial shares are averaged.
   public func begin(own: FloatBuffer, selfWeight: Double, rule: PartialAveraging = .renormalize) {
-    precondition(own.count == sum.count, "Aggregator: model size changed")
+    precondition(own.count == original.count, "Aggregator: model size changed")
     self.own = own
     self.selfWeight = Float(selfWeight)
     self.rule = rule
     totalWeight = Float(selfWeight)
     pending.removeAll(keepingCapacity: true)
+    partial.removeAll(keepingCapacity: true)
     ignoredValues.removeAll(keepingCapacity: true)
-    materialised = false
     denseWeight = 0
   }
 
   /// Adds one neighbour's share at `weight`. The share's parameter count must match, and its
   /// values must be float32 (quantized shares are averaged by their strategy through `combine`).
   public func add(_ share: Share, weight: Double) {
-    precondition(share.parameterCount == sum.count, "Aggregator: share size mismatch")
+    precondition(share.parameterCount == original.count, "Aggregator: share size mismatch")
     precondition(share.quantizedValues == nil, "Aggregator: quantized shares are averaged through combine")
     let w = Float(weight)
-    ignoredValues.append(0)
     totalWeight += w
     switch share.selection {
     case .all:
-      if materialised {
-        addDenseToSum(share, weight: w)
-      } else {
-        pending.append((share, w))
-        denseWeight += w
-      }
+      pending.append((share, w, ignoredValues.count))
+      denseWeight += w
     case .indices(let indices), .seeded(_, let indices):
-      scatter(share, indices: indices, weight: w)
+      partial.append((share, indices, w))
     }
+    ignoredValues.append(0)
   }
 
   /// Writes the average into `own`.
   ///
-  /// With only dense shares the weights already sum to one (Metropolis–Hastings over the live
-  /// neighbours), so the sum is the average. With partial shares each parameter is divided by the
-  /// weight that actually reached it.
+  /// Dense shares first, in one blocked pass: with Metropolis–Hastings weights they sum to one
+  /// with the local weight, so the fold is the average (it is rescaled otherwise). Partial
+  /// shares then update only the parameters they carry (Aggregator+Partial.swift).
   public func finish(into own: FloatBuffer) {
-    if !materialised {
-      // Dense only: one blocked pass straight into `own`.
-      let total = selfWeight + denseWeight
-      let rescale = abs(total - 1) > 1e-6 && total > 0
-      if let source = self.own, source !== own { own.copy(from: source) }
-      // Nothing to average with (no share, and no weight on the local model): keep it.
-      if total > 0 {
-        for start in stride(from: 0, to: own.count, by: Self.block) {
-          let n = min(Self.block, own.count - start)
-          if blockIsFinite(start: start, count: n) {
-            foldBlock(start: start, count: n, into: own.pointer + start)
-            if rescale { BLAS.scal(count: n, alpha: 1 / total, x: own.pointer + start) }
-          } else {
-            foldBlockSkippingNonFinite(start: start, count: n, into: own.pointer + start)
-          }
+    if let source = self.own, source !== own { own.copy(from: source) }
+    // Under fillLocal the senders of partial shares count as holding the local value for what
+    // they did not send, so their weight goes to the local model in the dense fold.
+    foldSelfWeight = rule == .fillLocal && !partial.isEmpty ? totalWeight - denseWeight : selfWeight
+    let total = foldSelfWeight + denseWeight
+    // Nothing to average with (no share, and no weight on the local model): keep it.
+    if !pending.isEmpty && total > 0 {
+      let rescale = abs(total - 1) > 1e-6
+      for start in stride(from: 0, to: own.count, by: Self.block) {
+        let n = min(Self.block, own.count - start)
+        if blockIsFinite(start: start, count: n) {
+          foldBlock(start: start, count: n, into: own.pointer + start)
+          if rescale { BLAS.scal(count: n, alpha: 1 / total, x: own.pointer + start) }
+        } else {
+          foldBlockSkippingNonFinite(start: start, count: n, into: own.pointer + start)
         }
       }
-    } else {
-      finishPartial(into: own)
     }
+    if !partial.isEmpty { applyPartial(to: own, weightInOwn: pending.isEmpty ? selfWeight : total) }
     pending.removeAll(keepingCapacity: true)
+    partial.removeAll(keepingCapacity: true)
     self.own = nil
     denseWeight = 0
   }
@@ -118,8 +122,8 @@ public final class Aggregator {
   /// block = block·w₀ + Σ pending share·wᵢ, in that order; `block` holds the local model's
   /// values for `start..<start+n` on entry.
   func foldBlock(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
-    BLAS.scal(count: n, alpha: selfWeight, x: block)
-    for (share, weight) in pending {
+    BLAS.scal(count: n, alpha: foldSelfWeight, x: block)
+    for (share, weight, _) in pending {
       share.withUnsafeValues { BLAS.axpy(count: n, alpha: weight, x: $0.baseAddress! + start, y: block) }
     }
   }
@@ -127,13 +131,13 @@ public final class Aggregator {
   /// Scans the unchecked pending shares' values in `start..<start+n`; counts what it finds.
   private func blockIsFinite(start: Int, count n: Int) -> Bool {
     var finite = true
-    for (i, entry) in pending.enumerated() where !entry.share.valuesChecked {
+    for entry in pending where !entry.share.valuesChecked {
       let bad = entry.share.withUnsafeValues { values -> Int in
         let block = UnsafeBufferPointer(rebasing: values[start..<(start + n)])
         return ShareCodec.firstNonFinite(block) == nil ? 0 : Self.nonFiniteCount(block)
       }
       if bad > 0 {
-        ignoredValues[i] += bad
+        ignoredValues[entry.position] += bad
         finite = false
       }
     }
@@ -143,9 +147,9 @@ public final class Aggregator {
   /// The slow path for a block holding a non-finite value: element by element, each parameter
   /// averaged over its finite values with the weights renormalised.
   private func foldBlockSkippingNonFinite(start: Int, count n: Int, into block: UnsafeMutablePointer<Float>) {
-    var totals = [Float](repeating: selfWeight, count: n)
-    var sums = (0..<n).map { selfWeight * block[$0] }
-    for (share, weight) in pending {
+    var totals = [Float](repeating: foldSelfWeight, count: n)
+    var sums = (0..<n).map { foldSelfWeight * block[$0] }
+    for (share, weight, _) in pending {
       share.withUnsafeValues { values in
         for i in 0..<n where values[start + i].isFinite {
           sums[i] += weight * values[start + i]

@@ -12,21 +12,36 @@ public enum IndexCoding {
   public static let maximumOrder = 30
 
   /// The order giving the shortest stream, and that stream's length in bytes.
+  ///
+  /// The order comes from a histogram of the gaps' bit widths (one pass), which gives every
+  /// order's length to within the carry of g + 2ᵏ; a second pass measures the chosen one exactly.
   public static func plan(_ indices: UnsafeBufferPointer<UInt32>) -> (order: Int, bytes: Int) {
-    guard let last = indices.last else { return (0, 0) }
-    let meanGap = (Int(last) + 1) / indices.count
-    let guess = max(0, bitWidth(UInt64(meanGap)) - 1)
-    let candidates = (max(0, guess - 2)...min(maximumOrder, guess + 1)).map { $0 }
-    var totals = [Int](repeating: 0, count: candidates.count)
+    guard !indices.isEmpty else { return (0, 0) }
+    var histogram = [Int](repeating: 0, count: 34)
     var previous: Int64 = -1
     for index in indices {
-      let gap = UInt64(Int64(index) - previous - 1)
+      histogram[bitWidth(UInt64(Int64(index) - previous - 1))] += 1
       previous = Int64(index)
-      for (c, k) in candidates.enumerated() { totals[c] += codeLength(gap, order: k) }
     }
     var best = 0
-    for c in 1..<candidates.count where totals[c] < totals[best] { best = c }
-    return (candidates[best], (totals[best] + 7) / 8)
+    var bestBits = Int.max
+    for k in 0...maximumOrder {
+      var bits = 0
+      for (width, count) in histogram.enumerated() where count > 0 {
+        bits += count * (width <= k ? k + 1 : 2 * width - k - 1)
+      }
+      if bits < bestBits {
+        best = k
+        bestBits = bits
+      }
+    }
+    var exact = 0
+    previous = -1
+    for index in indices {
+      exact += codeLength(UInt64(Int64(index) - previous - 1), order: best)
+      previous = Int64(index)
+    }
+    return (best, (exact + 7) / 8)
   }
 
   @inline(__always) static func bitWidth(_ m: UInt64) -> Int { 64 - m.leadingZeroBitCount }
@@ -63,21 +78,31 @@ public enum IndexCoding {
     }
     // A stream of L bytes holds at most 8L codes: never allocate for more than are present.
     guard count <= stream.count * 8 else { throw .truncated(decoded: 0) }
-    var reader = BitReader(stream)
     var result = [UInt32](repeating: 0, count: count)
-    var previous: Int64 = -1
-    let limit = Int64(parameterCount)
-    for n in 0..<count {
-      guard let zeros = reader.zeroRun(atMost: 33 - k), let m = reader.read(zeros + k + 1) else {
-        throw .truncated(decoded: n)
-      }
-      let index = previous + 1 + Int64(m - (1 << UInt64(k)))
-      guard index < limit else { throw .indexOutOfRange(index: index, parameterCount: parameterCount) }
-      result[n] = UInt32(index)
-      previous = index
+    let reader = try result.withUnsafeMutableBufferPointer { out throws(IndexCodingError) in
+      try codes(BitReader(stream), count, order: k, limit: Int64(parameterCount), into: out.baseAddress!)
     }
     guard reader.atCleanEnd else { throw .trailingBits }
     return result
+  }
+}
+
+extension IndexCoding {
+  /// The decoding loop, apart so that the reader lives in registers.
+  private static func codes(
+    _ reader: BitReader, _ count: Int, order k: Int, limit: Int64, into out: UnsafeMutablePointer<UInt32>
+  ) throws(IndexCodingError) -> BitReader {
+    var reader = reader
+    var previous: Int64 = -1
+    let offset = Int64(1) << Int64(k)
+    for n in 0..<count {
+      guard let m = reader.code(order: k) else { throw .truncated(decoded: n) }
+      let index = previous &+ 1 &+ (Int64(m) &- offset)
+      guard index < limit else { throw .indexOutOfRange(index: index, parameterCount: Int(limit)) }
+      out[n] = UInt32(truncatingIfNeeded: index)
+      previous = index
+    }
+    return reader
   }
 }
 
@@ -160,6 +185,23 @@ struct BitReader {
       available -= run
       if available > 0 { return zeros }
     }
+  }
+
+  /// One order-k Exp-Golomb code m (≥ 2ᵏ), or nil when the buffer ends inside it or its zero
+  /// run is longer than any u32 gap allows.
+  @inline(__always) mutating func code(order k: Int) -> UInt64? {
+    refill()
+    // Fast path: the whole code (z zeros, then z + k + 1 bits) is in the cache.
+    let z = cache.leadingZeroBitCount
+    let length = 2 &* z &+ k &+ 1
+    if z <= 33 &- k && length <= available {
+      let m = (cache &<< UInt64(z)) &>> UInt64(64 &- (z &+ k &+ 1))
+      cache = length == 64 ? 0 : cache &<< UInt64(length)
+      available &-= length
+      return m
+    }
+    guard let zeros = zeroRun(atMost: 33 - k) else { return nil }
+    return read(zeros + k + 1)
   }
 
   /// True when every byte was read and the unread bits of the last one are zero.

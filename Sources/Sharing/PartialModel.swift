@@ -89,41 +89,24 @@ public final class PartialModel: SharingStrategy {
     let ref = reference.pointer
     let acc = accumulated?.pointer
     let onTop = accumulateAveragingChanges
-    indexWorkspace.removeAll(keepingCapacity: true)
-    valueWorkspace.removeAll(keepingCapacity: true)
-    guard k > 0 else {
-      if let acc, !onTop { for i in 0..<n { acc[i] += x[i] - ref[i] } }
-      return
-    }
-    // Pass 1: the change, summed into the accumulator unless it is ranked on top of it.
-    var cutoff = selection.cutoff(count: k, of: n) { magnitude in
-      switch (acc, onTop) {
-      case (nil, _):
-        for i in 0..<n { magnitude[i] = abs(x[i] - ref[i]) }
-      case (let acc?, false):
-        for i in 0..<n {
-          acc[i] += x[i] - ref[i]
-          magnitude[i] = abs(acc[i])
-        }
-      case (let acc?, true):
-        for i in 0..<n { magnitude[i] = abs((x[i] - ref[i]) + acc[i]) }
-      }
-    }
-    indexWorkspace.reserveCapacity(k)
-    valueWorkspace.reserveCapacity(k)
-    // Pass 2: the same magnitudes again, in index order, taking what the cutoff admits.
-    func collect(_ magnitude: (Int) -> Float) {
-      for i in 0..<n where cutoff.admits(magnitude(i)) {
-        indexWorkspace.append(UInt32(i))
-        valueWorkspace.append(x[i])
-        acc?[i] = 0
-      }
-    }
+    // Without accumulate_averaging_changes this round's change joins the sum before ranking.
+    if let acc, !onTop { for i in 0..<n { acc[i] += x[i] - ref[i] } }
+    // Local arrays, moved out of the properties: no exclusivity check per element.
+    var indices: [UInt32] = []
+    var values: [Float] = []
+    swap(&indices, &indexWorkspace)
+    swap(&values, &valueWorkspace)
     switch (acc, onTop) {
-    case (nil, _): collect { abs(x[$0] - ref[$0]) }
-    case (let acc?, false): collect { abs(acc[$0]) }
-    case (let acc?, true): collect { abs((x[$0] - ref[$0]) + acc[$0]) }
+    case (nil, _): selection.select(k, of: n, into: &indices) { abs(x[$0] - ref[$0]) }
+    case (let acc?, false): selection.select(k, of: n, into: &indices) { abs(acc[$0]) }
+    case (let acc?, true): selection.select(k, of: n, into: &indices) { abs((x[$0] - ref[$0]) + acc[$0]) }
     }
+    values.removeAll(keepingCapacity: true)
+    values.reserveCapacity(indices.count)
+    for i in indices { values.append(x[Int(i)]) }
+    if let acc { for i in indices { acc[Int(i)] = 0 } }
+    swap(&indices, &indexWorkspace)
+    swap(&values, &valueWorkspace)
   }
 
   public func average(

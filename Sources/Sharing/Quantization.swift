@@ -41,53 +41,61 @@ public struct QuantizedValues: Sendable, Equatable {
   }
 
   /// Quantizes `count` values, `value(k)` being the k-th. `scales` and `codes` are workspaces:
-  /// their capacity is reused, their contents replaced.
+  /// their capacity is reused, their contents replaced. Inlined so that `value` (the delta
+  /// x − x̂ of CHOCO, read twice per value) is not a closure call per element.
+  @inline(__always)
   static func quantize(
     count: Int, bits: Int, blockSize: Int, scales: inout [Float], codes: inout [UInt8], value: (Int) -> Float
   ) -> QuantizedValues {
     let blocks = blockCount(count: count, blockSize: blockSize)
     scales.removeAll(keepingCapacity: true)
-    scales.reserveCapacity(blocks)
+    scales.append(contentsOf: repeatElement(0, count: blocks))
     codes.removeAll(keepingCapacity: true)
     codes.append(contentsOf: repeatElement(0, count: codeBytes(count: count, bits: bits)))
     let levels = levels(bits: bits)
-    codes.withUnsafeMutableBufferPointer { out in
-      for block in 0..<blocks {
-        let start = block * blockSize
-        let end = min(count, start + blockSize)
-        var magnitude: Float = 0
-        if bits == 1 {
-          for k in start..<end { magnitude += abs(value(k)) }
-          magnitude /= Float(end - start)
-        } else {
-          for k in start..<end { magnitude = max(magnitude, abs(value(k))) }
-        }
-        let scale = magnitude.isFinite ? magnitude / levels : 0
-        scales.append(scale)
-        guard scale > 0 else {
-          // Code zero: nibble 8 at 4 bits, "+" at 1 bit (+0), the zero byte at 8 bits.
-          if bits == 4 { for k in start..<end { out[k >> 1] |= 8 << UInt8((k & 1) << 2) } }
-          if bits == 1 { for k in start..<end { out[k >> 3] |= 1 << UInt8(k & 7) } }
-          continue
-        }
-        let inverse = levels / magnitude
-        switch bits {
-        case 8:
-          for k in start..<end {
-            let c = max(-127, min(127, (value(k) * inverse).rounded()))
-            out[k] = UInt8(bitPattern: Int8(c))
+    scales.withUnsafeMutableBufferPointer { scaleOut in
+      codes.withUnsafeMutableBufferPointer { out in
+        for block in 0..<blocks {
+          let start = block * blockSize
+          let end = min(count, start + blockSize)
+          var magnitude: Float = 0
+          if bits == 1 {
+            for k in start..<end { magnitude += abs(value(k)) }
+            magnitude /= Float(end - start)
+          } else {
+            for k in start..<end { magnitude = max(magnitude, abs(value(k))) }
           }
-        case 4:
-          for k in start..<end {
-            let c = max(-7, min(7, (value(k) * inverse).rounded()))
-            out[k >> 1] |= UInt8(Int(c) + 8) << UInt8((k & 1) << 2)
+          let scale = magnitude.isFinite ? magnitude / levels : 0
+          scaleOut[block] = scale
+          let inverse = scale > 0 ? levels / magnitude : 0
+          switch bits {
+          case 8:
+            for k in start..<end { out[k] = UInt8(bitPattern: Int8(nearest(value(k) * inverse, 127))) }
+          case 4:
+            // Code zero is nibble 8; a zero scale leaves every code at zero.
+            for k in start..<end {
+              out[k >> 1] |= UInt8(Int(nearest(value(k) * inverse, 7)) + 8) << UInt8((k & 1) << 2)
+            }
+          default:
+            // "+" for v ≥ 0 (and for a zero scale, where both signs are 0); branch-free, as the
+            // sign of a delta is a coin flip for the branch predictor.
+            let zero: UInt8 = scale == 0 ? 1 : 0
+            for k in start..<end {
+              let plus = (value(k) >= 0 ? 1 : 0) | zero
+              out[k >> 3] |= plus << UInt8(k & 7)
+            }
           }
-        default:
-          for k in start..<end where value(k) >= 0 { out[k >> 3] |= 1 << UInt8(k & 7) }
         }
       }
     }
     return QuantizedValues(bits: bits, blockSize: blockSize, count: count, scales: scales, codes: codes)
+  }
+
+  /// v rounded half to even and clamped to ±limit. Adding and removing 1.5·2²³ rounds any
+  /// |v| < 2²² in IEEE arithmetic, without the libm call `rounded()` is on baseline x86-64.
+  @inline(__always) static func nearest(_ v: Float, _ limit: Float) -> Float {
+    let clamped = max(-limit, min(limit, v))
+    return (clamped + 12_582_912) - 12_582_912
   }
 
   /// The k-th value.
@@ -105,31 +113,38 @@ public struct QuantizedValues: Sendable, Equatable {
   /// target[k] += value k (or target[indices[k]] += value k): the CHOCO public-copy update,
   /// the same arithmetic on the sender and on every receiver.
   public func add(to target: UnsafeMutablePointer<Float>, indices: [UInt32]? = nil) {
-    scales.withUnsafeBufferPointer { scales in
-      codes.withUnsafeBufferPointer { codes in
-        let blocks = scales.count
-        for block in 0..<blocks {
-          let start = block * blockSize
-          let end = min(count, start + blockSize)
-          let scale = scales[block]
-          if let indices {
-            indices.withUnsafeBufferPointer { idx in
-              for k in start..<end { target[Int(idx[k])] += Self.code(codes, k, bits) * scale }
-            }
-          } else {
-            for k in start..<end { target[k] += Self.code(codes, k, bits) * scale }
-          }
-        }
-      }
+    if let indices {
+      indices.withUnsafeBufferPointer { idx in add(to: target) { idx[$0] } }
+    } else {
+      add(to: target) { UInt32(truncatingIfNeeded: $0) }
     }
   }
 
   @inline(__always)
-  static func code(_ codes: UnsafeBufferPointer<UInt8>, _ k: Int, _ bits: Int) -> Float {
-    switch bits {
-    case 8: return Float(Int8(bitPattern: codes[k]))
-    case 4: return Float(Int((codes[k >> 1] >> UInt8((k & 1) << 2)) & 0xF) - 8)
-    default: return (codes[k >> 3] >> UInt8(k & 7)) & 1 == 1 ? 1 : -1
+  private func add(to target: UnsafeMutablePointer<Float>, at position: (Int) -> UInt32) {
+    scales.withUnsafeBufferPointer { scales in
+      codes.withUnsafeBufferPointer { codes in
+        for block in 0..<scales.count {
+          let start = block * blockSize
+          let end = min(count, start + blockSize)
+          let scale = scales[block]
+          switch bits {
+          case 8:
+            for k in start..<end { target[Int(position(k))] += Float(Int8(bitPattern: codes[k])) * scale }
+          case 4:
+            for k in start..<end {
+              let nibble = (codes[k >> 1] >> UInt8((k & 1) << 2)) & 0xF
+              target[Int(position(k))] += Float(Int(nibble) - 8) * scale
+            }
+          default:
+            // value = ±scale = (2·bit − 1)·scale, without a branch.
+            for k in start..<end {
+              let bit = Float((codes[k >> 3] >> UInt8(k & 7)) & 1)
+              target[Int(position(k))] += (2 * bit - 1) * scale
+            }
+          }
+        }
+      }
     }
   }
 

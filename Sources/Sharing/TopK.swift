@@ -43,20 +43,19 @@ public final class TopK: SharingStrategy {
     } else {
       let x = parameters.pointer
       let last = lastShared.pointer
-      indexWorkspace.removeAll(keepingCapacity: true)
-      valueWorkspace.removeAll(keepingCapacity: true)
-      if k > 0 {
-        var cutoff = selection.cutoff(count: k, of: n) { magnitude in
-          for i in 0..<n { magnitude[i] = abs(x[i] - last[i]) }
-        }
-        indexWorkspace.reserveCapacity(k)
-        valueWorkspace.reserveCapacity(k)
-        for i in 0..<n where cutoff.admits(abs(x[i] - last[i])) {
-          indexWorkspace.append(UInt32(i))
-          valueWorkspace.append(x[i])
-          last[i] = x[i]
-        }
+      var indices: [UInt32] = []
+      var values: [Float] = []
+      swap(&indices, &indexWorkspace)
+      swap(&values, &valueWorkspace)
+      selection.select(k, of: n, into: &indices) { abs(x[$0] - last[$0]) }
+      values.removeAll(keepingCapacity: true)
+      values.reserveCapacity(indices.count)
+      for i in indices {
+        values.append(x[Int(i)])
+        last[Int(i)] = x[Int(i)]
       }
+      swap(&indices, &indexWorkspace)
+      swap(&values, &valueWorkspace)
       share = Share(indices: indexWorkspace, values: valueWorkspace, parameterCount: n)
       if share.indexCode.bytes + 4 * k >= 4 * n {
         lastShared.copy(from: parameters)

@@ -136,6 +136,37 @@ final class AggregatorTests: XCTestCase {
     for i in 0..<10 { XCTAssertEqual(own[i], mask.contains(UInt32(i)) ? 1 : 0) }
   }
 
+  /// Few senders are merged, many folded in one by one: both give the per-parameter formula.
+  func testManyPartialSendersAgreeWithTheFormula() {
+    let n = 2000
+    let mine = randomVector(n, seed: 1)
+    for senders in [3, Aggregator.mergeLimit + 4] {
+      for rule in PartialAveraging.allCases {
+        let shares = (0..<senders).map { j -> (sender: Int, share: Share, weight: Double) in
+          let idx = randomIndices(200 + 37 * j, of: n, seed: UInt64(10 + j))
+          let values = randomVector(idx.count, seed: UInt64(50 + j))
+          return (j, Share(indices: idx, values: values, parameterCount: n), 0.5 / Double(senders))
+        }
+        let own = FloatBuffer(mine)
+        _ = Aggregator(parameterCount: n).average(own: own, selfWeight: 0.5, received: shares, rule: rule)
+        for p in 0..<n {
+          var sent = 0.0
+          var sum = 0.0
+          for (_, share, w) in shares {
+            if let k = share.indices.firstIndex(of: UInt32(p)) {
+              sent += w
+              sum += w * Double(share.values[k])
+            }
+          }
+          let expected =
+            rule == .renormalize
+            ? (0.5 * Double(mine[p]) + sum) / (0.5 + sent) : Double(mine[p]) + sum - sent * Double(mine[p])
+          XCTAssertEqual(Double(own[p]), expected, accuracy: 1e-5, "\(senders) senders, \(rule), p\(p)")
+        }
+      }
+    }
+  }
+
   func testCombineIsOneLinearCombination() {
     let n = 2 * Aggregator.block + 3
     let x = randomVector(n, seed: 1)

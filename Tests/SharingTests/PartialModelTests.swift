@@ -125,6 +125,20 @@ final class PartialModelTests: XCTestCase {
     XCTAssertEqual(third.indices, [3], "p3 drifted 0.2 against p0's 0.1")
   }
 
+  /// When the sampled bracket cannot hold the answer (here: every magnitude tied), the full
+  /// quickselect takes over and ties still go by index.
+  func testSelectionFallsBackWhenTheBracketMisses() throws {
+    let n = 20_000
+    let p = try partial([Float](repeating: 0, count: n), alpha: 0.25)
+    XCTAssertEqual(share(p, [Float](repeating: 0.5, count: n)).indices, (0..<5000).map(UInt32.init))
+    var spiky = [Float](repeating: 0, count: n)
+    for i in stride(from: 3, to: n, by: 1000) { spiky[i] = Float(i) }
+    let q = try partial([Float](repeating: 0, count: n), alpha: 0.25)
+    let chosen = share(q, spiky).indices
+    XCTAssertEqual(chosen.count, 5000)
+    XCTAssertTrue(stride(from: 3, to: n, by: 1000).allSatisfy { chosen.contains(UInt32($0)) })
+  }
+
   /// Selection is exact on a large vector: quickselect agrees with a sort.
   func testQuickselectAgreesWithASort() throws {
     for (n, k, seed) in [(7850, 785, UInt64(1)), (100_000, 3, 2), (4097, 3000, 3), (50_000, 25_000, 4)] {

@@ -69,3 +69,14 @@ final class SubSamplingTests: XCTestCase {
     XCTAssertEqual(above, Share(dense: model.array))
   }
 }
+
+extension SubSamplingTests {
+  /// The mask generator the protocol names is xoshiro256** seeded by SplitMix64, as in Numerics.
+  func testMaskGeneratorIsXoshiro256() {
+    for seed: UInt64 in [0, 1, 42, .max] {
+      var ours = MaskGenerator(seed: seed)
+      var reference = Xoshiro256(seed: seed)
+      for _ in 0..<100 { XCTAssertEqual(ours.next(), reference.next()) }
+    }
+  }
+}
