@@ -75,7 +75,7 @@ let package = Package(
     .executableTarget(
       name: "PeerdBenchmarks",
       dependencies: [
-        "Learning", "Models", "Datasets", "Topology", "Transport", "Numerics",
+        "Learning", "Models", "Datasets", "Topology", "Sharing", "Transport", "Numerics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),
