@@ -91,14 +91,20 @@ extension Aggregator {
     _ shares: [(share: Share, indices: [UInt32], weight: Float)], to x: UnsafeMutablePointer<Float>,
     weightInOwn: Float
   ) {
+    if stamps.count != parameterCount {
+      stamps = [UInt32](repeating: 0, count: parameterCount)
+      weightIn = FloatBuffer(count: parameterCount)
+      original = FloatBuffer(count: parameterCount)
+      generation = 0
+    }
     generation &+= 1
     if generation == 0 {
       for i in stamps.indices { stamps[i] = 0 }
       generation = 1
     }
     let g = generation
-    let weights = weightIn.pointer
-    let before = original.pointer
+    let weights = weightIn!.pointer
+    let before = original!.pointer
     let total = totalWeight
     let renormalize = rule == .renormalize
     stamps.withUnsafeMutableBufferPointer { stamp in

@@ -14,21 +14,24 @@ import Numerics
 /// renormalised over the values that were finite; `ignoredValues` counts them per share, so the
 /// caller can report the sender. One NaN from a faulty peer would otherwise poison the model.
 ///
-/// Partial shares are scattered by index, and each parameter is averaged over the senders that
-/// actually sent it (Aggregator+Partial.swift); a parameter nobody sent keeps its local value
-/// (DESIGN: "For partial sharing…"). CHOCO's consensus step over public copies is
+/// Partial shares are applied after the dense fold, merged index by index, and each parameter
+/// is averaged over the senders that actually sent it under the `PartialAveraging` rule
+/// (Aggregator+Partial.swift); a parameter nobody sent keeps its local value (DESIGN: "For
+/// partial sharing…"), also at self weight 0. CHOCO's consensus step over public copies is
 /// `combine(into:ownScale:terms:)` (Aggregator+Combine.swift).
 ///
 /// Shares are added in the order the caller gives; callers sort by sender uid. Every element is
 /// computed by the same sequence of BLAS operations in the same order, so a synchronous run is
 /// bit-identical from run to run.
 public final class Aggregator {
-  /// Per parameter touched by a partial share this round: its value after the dense fold
-  /// (`fillLocal`) and the weight already in it (`renormalize`), valid where `stamps` holds
-  /// `generation`. So partial shares cost per value sent, not per parameter of the model.
-  let original: FloatBuffer
-  let weightIn: FloatBuffer
-  var stamps: [UInt32]
+  let parameterCount: Int
+  /// For partial shares from more senders than are merged (Aggregator+Partial.swift), per
+  /// parameter touched this round: its value after the dense fold (`fillLocal`) and the weight
+  /// already in it (`renormalize`), valid where `stamps` holds `generation`. Allocated on first
+  /// use: dense and merged averages need no model-sized workspace at all.
+  var original: FloatBuffer?
+  var weightIn: FloatBuffer?
+  var stamps: [UInt32] = []
   var generation: UInt32 = 0
   var own: FloatBuffer?
   var selfWeight: Float = 1
@@ -50,17 +53,13 @@ public final class Aggregator {
   /// Floats per block: 16 KiB, so a block of the sum and of one share fit in L1 together.
   static let block = 4096
 
-  /// Workspaces sized for models of `parameterCount` parameters, allocated once.
-  public init(parameterCount: Int) {
-    original = FloatBuffer(count: parameterCount)
-    weightIn = FloatBuffer(count: parameterCount)
-    stamps = [UInt32](repeating: 0, count: parameterCount)
-  }
+  /// An aggregator for models of `parameterCount` parameters.
+  public init(parameterCount: Int) { self.parameterCount = parameterCount }
 
   /// Starts a new average with the local model at weight `selfWeight` (which may be 0: a FedAvg
   /// server, or a client taking the global model). `rule` says how partial shares are averaged.
   public func begin(own: FloatBuffer, selfWeight: Double, rule: PartialAveraging = .renormalize) {
-    precondition(own.count == original.count, "Aggregator: model size changed")
+    precondition(own.count == parameterCount, "Aggregator: model size changed")
     self.own = own
     self.selfWeight = Float(selfWeight)
     self.rule = rule
@@ -74,7 +73,7 @@ public final class Aggregator {
   /// Adds one neighbour's share at `weight`. The share's parameter count must match, and its
   /// values must be float32 (quantized shares are averaged by their strategy through `combine`).
   public func add(_ share: Share, weight: Double) {
-    precondition(share.parameterCount == original.count, "Aggregator: share size mismatch")
+    precondition(share.parameterCount == parameterCount, "Aggregator: share size mismatch")
     precondition(share.quantizedValues == nil, "Aggregator: quantized shares are averaged through combine")
     let w = Float(weight)
     totalWeight += w
