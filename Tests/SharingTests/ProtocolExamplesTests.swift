@@ -34,7 +34,8 @@ final class ProtocolExamplesTests: XCTestCase {
       Share(
         quantized: QuantizedValues.quantize(count: 4, bits: 8, blockSize: 2, scales: &scales, codes: &codes) {
           eightBit[$0]
-        }, indices: nil, parameterCount: 4, publicCopy: PublicCopyTag(base: 7, sequence: 8, keyframe: false, resend: [3])
+        }, indices: nil, parameterCount: 4,
+        publicCopy: PublicCopyTag(base: 7, sequence: 8, keyframe: false, resend: [3])
       ),
       Share(
         quantized: QuantizedValues.quantize(count: 3, bits: 4, blockSize: 256, scales: &scales, codes: &codes) {
