@@ -35,6 +35,9 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib",
       providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CZstd", path: "Sources/CZstd",
+      providers: [.apt(["libzstd-dev"])]),
     .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
     .systemLibrary(
       name: "CTurboJPEG", path: "Sources/CTurboJPEG",
@@ -47,7 +50,7 @@ let package = Package(
       name: "Datasets", dependencies: ["Numerics", "CZlib", "CTurboJPEG"],
       swiftSettings: swiftSettings),
     .target(name: "Topology", dependencies: ["Numerics"], swiftSettings: swiftSettings),
-    .target(name: "Sharing", dependencies: ["Numerics"], swiftSettings: swiftSettings),
+    .target(name: "Sharing", dependencies: ["Numerics", "CZstd"], swiftSettings: swiftSettings),
     .target(name: "Transport", dependencies: ["CZeroMQ", "Numerics", "Sharing"], swiftSettings: swiftSettings),
     .target(name: "Config", swiftSettings: swiftSettings),
     .target(
@@ -73,7 +76,7 @@ let package = Package(
     .executableTarget(
       name: "PeerdBenchmarks",
       dependencies: [
-        "Learning", "Models", "Datasets", "Topology", "Transport", "Numerics",
+        "Learning", "Models", "Datasets", "Topology", "Sharing", "Transport", "Numerics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),

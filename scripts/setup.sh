@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(libzmq3-dev libopenblas-dev libopenblas0-serial libturbojpeg0-dev zlib1g-dev pkg-config)
+PACKAGES=(libzmq3-dev libopenblas-dev libopenblas0-serial libturbojpeg0-dev zlib1g-dev libzstd-dev pkg-config)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -160,20 +160,69 @@ public struct CommunicationSection: Sendable {
   }
 }
 
-/// `[SHARING]`: what of the model goes on the wire.
+/// `[SHARING]`: what of the model goes on the wire (docs/configuration.md has every key).
+///
+/// decentralizepy's keys keep their meaning; `bits`, `block_size`, `step_size` and
+/// `partial_averaging` are peerd's. Whether a key applies to the chosen class is the sharing
+/// layer's business; its value is checked here, so a wrong one names the file, line and key.
 public struct SharingSection: Sendable {
   public var sharingClass: ClassReference
   public var alpha: Double
+  /// Empty when the key is absent (RandomAlpha then uses decentralizepy's default list).
   public var alphaList: [Double]
+  public var accumulation: Bool
+  public var accumulateAveragingChanges: Bool
+  public var metadataCap: Double
+  public var compress: Bool
+  /// nil: the class's default (8 for Quantize, 32 for Choco).
+  public var bits: Int?
+  public var blockSize: Int
+  /// nil: the default for `bits`.
+  public var stepSize: Double?
+  /// `renormalize` or `fill_local`.
+  public var partialAveraging: String
+
+  public static let allowedBits = [1, 4, 8, 32]
+  public static let partialAveragingRules = ["renormalize", "fill_local"]
 
   init(_ r: inout SectionReader) throws {
     sharingClass =
       ClassReference(package: r.nonEmpty("sharing_package"), className: r.nonEmpty("sharing_class"))
       ?? ClassReference(package: nil, className: "Sharing")!
     alpha = try r.double("alpha", default: 1)
+    guard alpha > 0 && alpha <= 1 else { throw r.error("alpha", "must be a fraction in (0, 1], got \(alpha)") }
     alphaList = try r.doubles("alpha_list") ?? []
+    if r.nonEmpty("alpha_list") != nil && alphaList.isEmpty {
+      throw r.error("alpha_list", "must list at least one fraction, like [0.1, 0.2, 1.0]")
+    }
+    if let bad = alphaList.first(where: { !($0 > 0 && $0 <= 1) }) {
+      throw r.error("alpha_list", "every fraction must be in (0, 1], got \(bad)")
+    }
+    accumulation = try r.bool("accumulation", default: false)
+    accumulateAveragingChanges = try r.bool("accumulate_averaging_changes", default: false)
+    metadataCap = try r.double("metadata_cap", default: 1)
+    guard metadataCap > 0 else { throw r.error("metadata_cap", "must be positive, got \(metadataCap)") }
+    compress = try r.bool("compress", default: false)
+    bits = try r.int("bits")
+    if let bits, !Self.allowedBits.contains(bits) {
+      throw r.error("bits", "must be 8, 4 or 1 (or 32 for unquantized CHOCO deltas), got \(bits)")
+    }
+    blockSize = try r.int("block_size", default: 256, min: 1)
+    guard blockSize <= 1 << 24 else { throw r.error("block_size", "must be at most 16777216, got \(blockSize)") }
+    stepSize = try r.double("step_size")
+    if let stepSize, !(stepSize > 0 && stepSize <= 1) {
+      throw r.error("step_size", "must be in (0, 1], got \(stepSize)")
+    }
+    partialAveraging = r.nonEmpty("partial_averaging")?.lowercased() ?? "renormalize"
+    guard Self.partialAveragingRules.contains(partialAveraging) else {
+      throw r.error("partial_averaging", "expected renormalize or fill_local, got '\(partialAveraging)'")
+    }
+    if try r.bool("layerwise", default: false) {
+      throw r.error("layerwise", "per-layer SubSampling masks are not supported; one mask covers the whole model")
+    }
     r.accept([
-      "accumulation", "accumulate_averaging_changes", "metadata_cap", "dict_ordered", "save_shared", "compress",
+      "dict_ordered", "save_shared", "save_accumulated", "compression_package", "compression_class",
+      "float_precision", "pickle",
     ])
   }
 }

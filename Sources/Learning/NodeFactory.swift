@@ -31,7 +31,7 @@ public enum NodeFactory {
     var sharingSettings = plan.sharing
     sharingSettings.seed = plan.seed
     sharingSettings.uid = plan.uid
-    let sharing = try SharingRegistry.make(sharingSettings)
+    let sharing = try SharingRegistry.make(sharingSettings, initialModel: model.parameters)
     let algorithm = try AlgorithmRegistry.make(plan.algorithm, settings: plan.algorithmSettings)
     return Parts(data: data, model: model, optimizer: optimizer, sharing: sharing, algorithm: algorithm)
   }

@@ -121,8 +121,12 @@ extension NodePlan {
       name: optimizerName, learningRate: Float(o.lr), momentum: Float(o.momentum),
       weightDecay: Float(o.weightDecay), nesterov: o.nesterov, dampening: Float(o.dampening), beta1: Float(o.betas[0]),
       beta2: Float(o.betas[1]), epsilon: Float(o.eps))
+    let sh = c.sharing
     let sharing = SharingSettings(
-      name: sharingName, alpha: c.sharing.alpha, alphaList: c.sharing.alphaList)
+      name: sharingName, alpha: sh.alpha, alphaList: sh.alphaList, accumulation: sh.accumulation,
+      accumulateAveragingChanges: sh.accumulateAveragingChanges, metadataCap: sh.metadataCap, compress: sh.compress,
+      bits: sh.bits, blockSize: sh.blockSize, stepSize: sh.stepSize,
+      partialAveraging: PartialAveraging(rawValue: sh.partialAveraging) ?? .renormalize)
 
     var plan = NodePlan(
       uid: uid, totalNodes: totalNodes, neighbours: [], bindEndpoint: "", endpoints: [:],

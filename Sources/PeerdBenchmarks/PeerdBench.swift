@@ -6,8 +6,9 @@ import Numerics
 struct PeerdBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "peerd-bench",
-    abstract: "Benchmarks: model train steps and BLAS against naive loops, and whole clusters of real peerd processes.",
-    subcommands: [ModelsBench.self, ClusterBench.self])
+    abstract:
+      "Benchmarks: model train steps and BLAS against naive loops, sharing methods against full sharing, and whole clusters of real peerd processes.",
+    subcommands: [ModelsBench.self, ClusterBench.self, SharingBench.self])
 }
 
 /// Best-of-repeats timing of `body`, in seconds per call.

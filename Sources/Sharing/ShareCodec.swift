@@ -1,139 +1,123 @@
 import Numerics
 
-/// Why a received payload could not be turned into a share.
-public enum ShareDecodingError: Error, CustomStringConvertible, Equatable {
-  case unsupportedEncoding(UInt8)
-  case lengthMismatch(encoding: ShareEncoding, bytes: Int, elements: Int)
-  case parameterCountMismatch(expected: Int, got: Int)
-  case indexOutOfRange(index: Int, parameterCount: Int)
-  case indicesNotIncreasing(position: Int)
-  case nonFiniteValue(position: Int)
-  case seedRegenerationFailed
-
-  public var description: String {
-    switch self {
-    case .unsupportedEncoding(let e): return "unsupported payload encoding \(e)"
-    case .lengthMismatch(let e, let b, let n): return "payload of \(b) bytes does not hold \(n) \(e) elements"
-    case .parameterCountMismatch(let expected, let got):
-      return "share is for a model of \(got) parameters, this node's model has \(expected)"
-    case .indexOutOfRange(let i, let n): return "share index \(i) outside the model's \(n) parameters"
-    case .indicesNotIncreasing(let p): return "share indices not strictly increasing at position \(p)"
-    case .nonFiniteValue(let p): return "share value at position \(p) is NaN or infinite"
-    case .seedRegenerationFailed: return "the sharing strategy could not regenerate indices from the seed"
-    }
-  }
-}
-
-/// Length-checked conversion between shares and payload bytes (little-endian).
+/// Shares to payload bytes and back, little-endian (docs/protocol.md §4).
 ///
-/// Every count is checked against the byte length before a single value is read, so a hostile or
-/// truncated payload is rejected, never read past. Non-finite values are rejected too: one NaN
-/// from a faulty peer would otherwise poison every model it is averaged into.
+/// The runtime's frame builder asks `payloadSize(of:)`, allocates header and payload as one
+/// `SharedBytes`, writes the 64-byte header and lets `encodePayload(_:into:)` write the payload
+/// straight after it: a share's values are copied exactly once, from the share into the frame.
+/// Decoding (ShareCodec+Decode.swift) checks every length against the bytes present before it
+/// reads or allocates anything.
 public enum ShareCodec {
-  /// Payload bytes for `share`.
-  public static func encode(_ share: Share) -> [UInt8] {
+  /// Flag bits of the prefix byte that starts encodings 4–8.
+  enum Flag {
+    static let compressed: UInt8 = 1
+    static let publicCopy: UInt8 = 2
+    static let keyframe: UInt8 = 4
+    static let known: UInt8 = 7
+  }
+
+  /// Bytes `encodePayload` writes for `share`.
+  public static func payloadSize(of share: Share) -> Int {
     switch share.encoding {
-    case .dense:
-      var out = [UInt8](repeating: 0, count: share.count * 4)
-      out.withUnsafeMutableBytes { raw in
-        share.withUnsafeValues { src in raw.copyMemory(from: UnsafeRawBufferPointer(src)) }
-      }
-      if !isLittleEndian { swapFloats(&out) }
-      return out
-    case .indexed:
-      var out = [UInt8]()
-      out.reserveCapacity(share.values.count * 8)
-      for (i, v) in zip(share.indices, share.values) {
-        appendU32(&out, UInt32(truncatingIfNeeded: i))
-        appendU32(&out, v.bitPattern)
-      }
-      return out
-    case .seeded:
-      var out = [UInt8]()
-      out.reserveCapacity(8 + share.values.count * 4)
-      for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: share.seed >> (8 * UInt64(k)))) }
-      for v in share.values { appendU32(&out, v.bitPattern) }
-      return out
+    case .dense: return 4 * share.count
+    case .indexed: return 8 * share.count
+    case .seeded: return 8 + 4 * share.count
+    case .quantized: return prefixSize(share) + 5 + valuesSectionSize(share)
+    case .sparse: return prefixSize(share) + 5 + share.indexCode.bytes + valuesSectionSize(share)
+    case .sparseQuantized: return prefixSize(share) + 10 + share.indexCode.bytes + valuesSectionSize(share)
+    case .framedDense: return prefixSize(share) + valuesSectionSize(share)
+    case .framedSeeded: return prefixSize(share) + 8 + valuesSectionSize(share)
     }
   }
 
-  /// Decodes a payload of `elements` elements into a share for a model of `parameterCount`
-  /// parameters. `regenerate` turns a seed and a value count into indices for `.seeded` shares.
-  ///
-  /// With `backing`, the frame that `payload` lies in, a dense share keeps its values in place
-  /// in the frame instead of copying them (when the host is little-endian and the values are
-  /// 4-byte aligned, as they are in every frame peerd receives). Such a share is not scanned for
-  /// NaN and infinity here: the `Aggregator` checks each value as it averages it, which reads
-  /// the 4 bytes per parameter once instead of twice (a separate scan took 15 % of a 16-node
-  /// cluster's CPU).
-  public static func decode(
-    encoding raw: UInt8, payload: UnsafeRawBufferPointer, elements: Int, parameterCount: Int,
-    declaredParameterCount: Int, backing: SharedBytes? = nil,
-    regenerate: ((UInt64, Int) -> [Int]?)? = nil
-  ) throws(ShareDecodingError) -> Share {
-    guard let encoding = ShareEncoding(rawValue: raw) else { throw .unsupportedEncoding(raw) }
-    guard declaredParameterCount == parameterCount else {
-      throw .parameterCountMismatch(expected: parameterCount, got: declaredParameterCount)
-    }
-    guard elements >= 0 else { throw .lengthMismatch(encoding: encoding, bytes: payload.count, elements: elements) }
+  /// Writes the payload of `share` into `out`, which must be exactly `payloadSize(of:)` bytes.
+  public static func encodePayload(_ share: Share, into out: UnsafeMutableRawBufferPointer) {
+    precondition(out.count == payloadSize(of: share), "encodePayload: buffer is not payloadSize(of:) bytes")
+    var w = ByteWriter(out)
+    let encoding = share.encoding
     switch encoding {
     case .dense:
-      guard elements == parameterCount, payload.count == elements * 4 else {
-        throw .lengthMismatch(encoding: encoding, bytes: payload.count, elements: elements)
-      }
-      if let backing, isLittleEndian, let start = payload.baseAddress, elements > 0,
-        Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0,
-        start >= backing.base, start + payload.count <= backing.base + backing.count
-      {
-        return Share(denseBorrowing: backing, offset: start - backing.base, count: elements, checked: false)
-      }
-      var values = [Float](unsafeUninitializedCapacity: elements) { buffer, count in
-        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: payload)
-        count = elements
-      }
-      if !isLittleEndian {
-        for i in 0..<values.count { values[i] = Float(bitPattern: values[i].bitPattern.byteSwapped) }
-      }
-      if let bad = values.withUnsafeBufferPointer(firstNonFinite) { throw .nonFiniteValue(position: bad) }
-      return Share(dense: values)
-    case .indexed:
-      guard elements <= parameterCount, payload.count == elements * 8 else {
-        throw .lengthMismatch(encoding: encoding, bytes: payload.count, elements: elements)
-      }
-      var indices = [Int](repeating: 0, count: elements)
-      var values = [Float](repeating: 0, count: elements)
-      var previous = -1
-      for k in 0..<elements {
-        let index = Int(readU32(payload, 8 * k))
-        guard index < parameterCount else { throw .indexOutOfRange(index: index, parameterCount: parameterCount) }
-        guard index > previous else { throw .indicesNotIncreasing(position: k) }
-        let value = Float(bitPattern: readU32(payload, 8 * k + 4))
-        guard value.isFinite else { throw .nonFiniteValue(position: k) }
-        indices[k] = index
-        values[k] = value
-        previous = index
-      }
-      return Share(indexed: indices, values: values, parameterCount: parameterCount)
+      writeRawValuesSection(of: share, into: w.reserve(4 * share.count))
+      return
     case .seeded:
-      guard elements <= parameterCount, payload.count == 8 + elements * 4 else {
-        throw .lengthMismatch(encoding: encoding, bytes: payload.count, elements: elements)
-      }
-      var seed: UInt64 = 0
-      for k in 0..<8 { seed |= UInt64(payload[k]) << (8 * UInt64(k)) }
-      var values = [Float](repeating: 0, count: elements)
-      for k in 0..<elements {
-        let value = Float(bitPattern: readU32(payload, 8 + 4 * k))
-        guard value.isFinite else { throw .nonFiniteValue(position: k) }
-        values[k] = value
-      }
-      guard let indices = regenerate?(seed, elements), indices.count == elements,
-        indices.allSatisfy({ $0 >= 0 && $0 < parameterCount })
-      else { throw .seedRegenerationFailed }
-      return Share(seed: seed, indices: indices, values: values, parameterCount: parameterCount)
+      if case .seeded(let seed, _) = share.selection { w.u64(seed) }
+      writeRawValuesSection(of: share, into: w.reserve(4 * share.count))
+      return
+    case .indexed:
+      preconditionFailure("this build never sends index+value pairs")
+    default: break
     }
+    writePrefix(share, &w)
+    if encoding == .sparse || encoding == .sparseQuantized {
+      w.u8(UInt8(share.indexCode.order))
+      w.u32(UInt32(share.indexCode.bytes))
+      let stream = w.reserve(share.indexCode.bytes)
+      share.indices.withUnsafeBufferPointer { IndexCoding.encode($0, order: share.indexCode.order, into: stream) }
+    }
+    if let q = share.quantizedValues {
+      w.u8(UInt8(q.bits))
+      w.u32(UInt32(q.blockSize))
+    }
+    if encoding == .framedSeeded, case .seeded(let seed, _) = share.selection { w.u64(seed) }
+    if let packed = share.compressedValues {
+      w.u32(UInt32(packed.count))
+      packed.withUnsafeBytes { w.bytes($0) }
+    } else {
+      writeRawValuesSection(of: share, into: w.reserve(rawValuesSectionSize(of: share)))
+    }
+    precondition(w.offset == out.count, "encodePayload wrote \(w.offset) of \(out.count) bytes")
   }
 
-  private static let isLittleEndian = 1.littleEndian == 1
+  /// The payload as an array (tests, documentation examples).
+  public static func encode(_ share: Share) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: payloadSize(of: share))
+    out.withUnsafeMutableBytes { encodePayload(share, into: $0) }
+    return out
+  }
+
+  static func prefixSize(_ share: Share) -> Int {
+    guard let tag = share.publicCopy else { return 1 }
+    return 1 + 9 + 4 * min(tag.resend.count, 255)
+  }
+
+  private static func writePrefix(_ share: Share, _ w: inout ByteWriter) {
+    var flags: UInt8 = share.compressedValues != nil ? Flag.compressed : 0
+    guard let tag = share.publicCopy else { return w.u8(flags) }
+    flags |= Flag.publicCopy | (tag.keyframe ? Flag.keyframe : 0)
+    w.u8(flags)
+    w.u32(tag.base)
+    w.u32(tag.sequence)
+    let resend = tag.resend.prefix(255)
+    w.u8(UInt8(resend.count))
+    for uid in resend { w.u32(uid) }
+  }
+
+  /// The values section as sent: compressed (with its u32 length) or raw.
+  static func valuesSectionSize(_ share: Share) -> Int {
+    if let packed = share.compressedValues { return 4 + packed.count }
+    return rawValuesSectionSize(of: share)
+  }
+
+  /// Uncompressed values section: 4 bytes a float32 value, or the scales and codes.
+  static func rawValuesSectionSize(of share: Share) -> Int {
+    guard let q = share.quantizedValues else { return 4 * share.count }
+    return quantizedSectionSize(count: q.count, bits: q.bits, blockSize: q.blockSize)
+  }
+
+  static func quantizedSectionSize(count: Int, bits: Int, blockSize: Int) -> Int {
+    4 * QuantizedValues.blockCount(count: count, blockSize: blockSize)
+      + QuantizedValues.codeBytes(count: count, bits: bits)
+  }
+
+  static func writeRawValuesSection(of share: Share, into out: UnsafeMutableRawBufferPointer) {
+    var w = ByteWriter(out)
+    if let q = share.quantizedValues {
+      q.scales.withUnsafeBytes { w.bytes($0) }
+      q.codes.withUnsafeBytes { w.bytes($0) }
+    } else {
+      share.withUnsafeValues { w.bytes(UnsafeRawBufferPointer($0)) }
+    }
+  }
 
   /// The position of the first NaN or infinity (all-ones exponent).
   ///
@@ -158,25 +142,5 @@ public enum ShareCodec {
     }
     guard found else { return nil }
     return values.firstIndex { !$0.isFinite }
-  }
-
-  private static func appendU32(_ out: inout [UInt8], _ v: UInt32) {
-    out.append(UInt8(truncatingIfNeeded: v))
-    out.append(UInt8(truncatingIfNeeded: v >> 8))
-    out.append(UInt8(truncatingIfNeeded: v >> 16))
-    out.append(UInt8(truncatingIfNeeded: v >> 24))
-  }
-
-  private static func readU32(_ p: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
-    UInt32(p[offset]) | UInt32(p[offset + 1]) << 8 | UInt32(p[offset + 2]) << 16 | UInt32(p[offset + 3]) << 24
-  }
-
-  private static func swapFloats(_ bytes: inout [UInt8]) {
-    var i = 0
-    while i + 4 <= bytes.count {
-      bytes.swapAt(i, i + 3)
-      bytes.swapAt(i + 1, i + 2)
-      i += 4
-    }
   }
 }

@@ -1,86 +1,112 @@
 import Numerics
 
-/// Decides what part of a model goes on the wire each round (decentralizepy's `sharing` package).
+/// Decides what part of a model goes on the wire each round and how what arrives is averaged
+/// (decentralizepy's `sharing` package).
 ///
 /// A strategy is chosen by name from `[SHARING] sharing_class` through `SharingRegistry`. It is
-/// owned by one node loop and may keep state between rounds (for example the accumulated change
-/// that PartialModel ranks by), so it is a class and not `Sendable`.
+/// owned by one node loop and keeps state between rounds (PartialModel's accumulated change,
+/// CHOCO's public copies), so it is a class, not `Sendable`, and every call comes from the loop.
+///
+/// The runtime's round, for any algorithm:
+/// 1. `makeShares` once per send, for the uids it sends to; it frames each share once and queues
+///    that frame to the share's recipients (or, when `sharesWholeModel`, frames the parameter
+///    bytes itself);
+/// 2. every decoded share goes through `receive` before the algorithm keeps it;
+/// 3. `average` with the shares the algorithm mixes, and their weights;
+/// 4. `peerReset` when a peer restarts (a HELLO after the start) or is re-admitted after being
+///    down, and when a share could not be queued to it.
 public protocol SharingStrategy: AnyObject {
-  /// The registered name, e.g. `Sharing`.
+  /// The registered name, e.g. `PartialModel`.
   var name: String { get }
 
-  /// Builds this round's share of `parameters`. `round` starts at 1.
-  func makeShare(of parameters: FloatBuffer, round: Int) -> Share
-
-  /// Regenerates the indices of a `.seeded` share (SubSampling); `nil` when the strategy does not
-  /// use seeded shares.
-  func indices(forSeed seed: UInt64, count: Int, parameterCount: Int) -> [Int]?
-
-  /// Tells the strategy the model after averaging, so it can track what changed.
-  func didAverage(_ parameters: FloatBuffer)
-
-  /// True when every share is the whole vector, dense: the sender may then frame the parameter
-  /// bytes directly instead of building a `Share` (one copy instead of three per round).
+  /// True when every share is the whole vector, dense and uncompressed: the runtime then frames
+  /// the parameter bytes directly (the zero-copy path) and need not call `makeShares`.
   var sharesWholeModel: Bool { get }
+
+  /// This round's outgoing shares for `recipients` (peer uids), `round` starting at 1. Usually
+  /// one share for all; CHOCO returns a keyframe group besides the delta for recipients whose
+  /// copy of this node is missing or stale. Every recipient appears in exactly one group.
+  func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare]
+
+  /// A decoded share from `sender`, turned into what `average` takes (CHOCO updates its copy of
+  /// the sender here). A thrown share must not be averaged.
+  func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share
+
+  /// Averages `own` in place with `received` (shares from `receive`, in any order; averaged in
+  /// ascending sender order) at `selfWeight` and their weights, then updates what the strategy
+  /// tracks of the model. Reports the non-finite values it had to leave out, per sender.
+  func average(
+    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
+    using aggregator: Aggregator
+  ) -> AveragingReport
+
+  /// `uid` restarted, or may have missed shares: forget or resynchronise what is kept about it.
+  func peerReset(_ uid: Int)
+
+  /// Every piece of state (accumulators, public copies), for a checkpoint.
+  func checkpointState() -> [UInt8]
+
+  /// State from `checkpointState()` of the same strategy on a model of the same size.
+  func restoreState(_ bytes: [UInt8]) throws(SharingError)
+}
+
+/// One share and the peers it goes to.
+public struct OutgoingShare {
+  public var share: Share
+  public var recipients: [Int]
+
+  public init(share: Share, recipients: [Int]) {
+    self.share = share
+    self.recipients = recipients
+  }
+}
+
+/// What an average left out.
+public struct AveragingReport: Sendable, Equatable {
+  /// Sender → how many of its values were NaN or infinite and so ignored (senders with none
+  /// are absent).
+  public var ignoredValues: [Int: Int]
+
+  public init(ignoredValues: [Int: Int] = [:]) { self.ignoredValues = ignoredValues }
 }
 
 extension SharingStrategy {
-  public func indices(forSeed seed: UInt64, count: Int, parameterCount: Int) -> [Int]? { nil }
-  public func didAverage(_ parameters: FloatBuffer) {}
   public var sharesWholeModel: Bool { false }
-}
 
-/// decentralizepy's `Sharing`: the whole parameter vector, every round.
-public final class FullSharing: SharingStrategy {
-  public let name = "Sharing"
-  public var sharesWholeModel: Bool { true }
-  public init() {}
-
-  public func makeShare(of parameters: FloatBuffer, round: Int) -> Share {
-    Share(dense: parameters.array)
+  /// Float32 shares without a public-copy tag are averaged as they are; anything else means the
+  /// nodes disagree on the method.
+  public func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share {
+    guard share.quantizedValues == nil, share.publicCopy == nil else {
+      throw .unsupportedShare(strategy: name, encoding: share.encoding)
+    }
+    return share
   }
-}
 
-/// Settings a sharing strategy may read; the Learning layer fills them from `[SHARING]`.
-public struct SharingSettings: Sendable {
-  public var name: String
-  /// Fraction of the model to share (PartialModel, SubSampling).
-  public var alpha: Double
-  /// Fractions to draw from per round (RandomAlpha).
-  public var alphaList: [Double]
-  /// Seed of the run, from which the sharing stream of each node is derived.
-  public var seed: UInt64
-  /// This node's uid, to derive its own sharing stream.
-  public var uid: Int
-
-  public init(name: String, alpha: Double = 1, alphaList: [Double] = [], seed: UInt64 = 0, uid: Int = 0) {
-    self.name = name
-    self.alpha = alpha
-    self.alphaList = alphaList
-    self.seed = seed
-    self.uid = uid
+  public func average(
+    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
+    using aggregator: Aggregator
+  ) -> AveragingReport {
+    aggregator.average(own: own, selfWeight: selfWeight, received: received)
   }
+
+  public func peerReset(_ uid: Int) {}
 }
 
-/// An unknown or unusable sharing strategy name.
-public struct SharingError: Error, CustomStringConvertible {
-  public var description: String
-  public init(_ description: String) { self.description = description }
-}
-
-/// Maps `sharing_class` names to strategies. Adding a strategy is one file and one entry here;
-/// names are registered once (see `Registry`).
-public enum SharingRegistry {
-  public static let registry = Registry<@Sendable (SharingSettings) throws -> any SharingStrategy>(
-    kind: "[SHARING] sharing_class",
-    [
-      .init("Sharing", aliases: ["FullSharing", "Full"]) { _ in FullSharing() }
-    ])
-
-  /// The names this build supports.
-  public static var names: [String] { registry.names }
-
-  public static func make(_ settings: SharingSettings) throws -> any SharingStrategy {
-    try registry.resolve(settings.name).make(settings)
+extension Aggregator {
+  /// begin, add every share in ascending sender order, finish into `own`: the whole average of
+  /// float32 shares, with the report of what was left out.
+  public func average(
+    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
+    rule: PartialAveraging = .renormalize
+  ) -> AveragingReport {
+    let ordered = received.sorted { $0.sender < $1.sender }
+    begin(own: own, selfWeight: selfWeight, rule: rule)
+    for entry in ordered { add(entry.share, weight: entry.weight) }
+    finish(into: own)
+    var report = AveragingReport()
+    for (entry, ignored) in zip(ordered, ignoredValues) where ignored > 0 {
+      report.ignoredValues[entry.sender] = ignored
+    }
+    return report
   }
 }

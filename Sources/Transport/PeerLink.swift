@@ -61,6 +61,9 @@ public enum RejectReason: Sendable, Equatable, CustomStringConvertible {
   case malformedFrame(WireError)
   case senderMismatch(header: Int, identity: Int)
   case badShare(ShareDecodingError)
+  /// The sharing method refused a decoded share (a CHOCO delta for another state of the
+  /// sender's public copy, a layout this method cannot average).
+  case refusedShare(SharingError)
   case roundOutOfRange
   /// Dropped by the runtime: a sender the algorithm does not take models from.
   case notAdmitted
@@ -79,6 +82,7 @@ public enum RejectReason: Sendable, Equatable, CustomStringConvertible {
     case .malformedFrame(let e): return "malformed frame: \(e.key)"
     case .senderMismatch: return "sender does not match identity"
     case .badShare(let e): return "bad share: \(e.key)"
+    case .refusedShare(let e): return "share refused: \(e.key)"
     case .roundOutOfRange: return "round out of range"
     case .notAdmitted: return "model from a sender not admitted"
     case .staleRound: return "stale round"
@@ -93,6 +97,7 @@ public enum RejectReason: Sendable, Equatable, CustomStringConvertible {
     case .malformedFrame(let e): return "malformed frame: \(e)"
     case .senderMismatch(let h, let i): return "header says sender \(h), routing identity says \(i)"
     case .badShare(let e): return "bad share: \(e)"
+    case .refusedShare(let e): return "share refused: \(e)"
     default: return key
     }
   }
@@ -118,12 +123,32 @@ extension ShareDecodingError {
   var key: String {
     switch self {
     case .unsupportedEncoding: return "unsupported encoding"
-    case .lengthMismatch: return "length mismatch"
     case .parameterCountMismatch: return "parameter count mismatch"
+    case .lengthMismatch: return "length mismatch"
+    case .elementCountMismatch: return "element count mismatch"
+    case .truncated: return "truncated"
+    case .trailingBytes: return "trailing bytes"
+    case .unknownFlags: return "unknown flags"
+    case .unsupportedQuantization: return "unsupported quantization"
+    case .badQuantizedValues: return "bad quantized values"
+    case .badIndexStream: return "bad index stream"
+    case .badCompressedValues: return "bad compressed values"
     case .indexOutOfRange: return "index out of range"
     case .indicesNotIncreasing: return "indices not increasing"
     case .nonFiniteValue: return "non-finite value"
-    case .seedRegenerationFailed: return "seed regeneration failed"
+    }
+  }
+}
+
+extension SharingError {
+  var key: String {
+    switch self {
+    case .unknownStrategy: return "unknown strategy"
+    case .invalidSetting: return "invalid setting"
+    case .unsupportedShare: return "another sharing method"
+    case .publicCopyOutOfSync: return "public copy out of sync"
+    case .publicCopyNotFinite: return "public copy not finite"
+    case .checkpointMismatch, .checkpointCorrupt: return "checkpoint"
     }
   }
 }
@@ -142,17 +167,11 @@ public final class PeerLink {
   public private(set) var rejected: [String: Int] = [:]
   public private(set) var controlBytesSent = 0
   private let parameterCount: Int
-  private let regenerate: (UInt64, Int) -> [Int]?
 
-  /// `regenerate` rebuilds the indices of a seeded share (SubSampling) from its seed.
-  public init(
-    uid: Int, transport: any MessageTransport, parameterCount: Int,
-    regenerate: @escaping (UInt64, Int) -> [Int]? = { _, _ in nil }
-  ) {
+  public init(uid: Int, transport: any MessageTransport, parameterCount: Int) {
     self.uid = uid
     self.transport = transport
     self.parameterCount = parameterCount
-    self.regenerate = regenerate
   }
 
   /// An encoded model frame: encoded once, queued to every recipient.
@@ -191,14 +210,19 @@ public final class PeerLink {
     return header
   }
 
+  /// Frames a share: header and payload written once, straight into the frame every
+  /// recipient's queue shares.
   public func encodeModel(_ share: Share, _ fields: ModelFields) -> EncodedModel {
-    let payload = ShareCodec.encode(share)
-    let header = modelHeader(
+    let payloadSize = ShareCodec.payloadSize(of: share)
+    var header = modelHeader(
       fields, encoding: PayloadEncoding(rawValue: share.encoding.rawValue) ?? .rawFloat32,
       parameterCount: share.parameterCount, elements: share.count)
-    let bytes = WireCodec.encode(header: header, payload: payload)
-    return EncodedModel(
-      frame: SharedBytes(bytes), dataBytes: share.dataBytes, metadataBytes: bytes.count - share.dataBytes)
+    header.payloadLength = UInt64(payloadSize)
+    let frame = SharedBytes(count: WireHeader.size + payloadSize) { raw in
+      WireCodec.writeHeader(header, into: raw)
+      ShareCodec.encodePayload(share, into: UnsafeMutableRawBufferPointer(rebasing: raw[WireHeader.size...]))
+    }
+    return EncodedModel(frame: frame, dataBytes: share.dataBytes, metadataBytes: frame.count - share.dataBytes)
   }
 
   /// Frames the whole parameter vector as a dense share in one copy (full sharing's hot path).
@@ -291,7 +315,7 @@ public final class PeerLink {
       share = try ShareCodec.decode(
         encoding: header.encoding.rawValue, payload: UnsafeRawBufferPointer(rebasing: bytes[WireHeader.size...]),
         elements: Int(header.elementCount), parameterCount: parameterCount,
-        declaredParameterCount: Int(header.parameterCount), backing: frame, regenerate: regenerate)
+        declaredParameterCount: Int(header.parameterCount), backing: frame)
     } catch {
       recordRejection(.badShare(error))
       return .unusableModel(sender: sender, round: round, reason: .badShare(error))

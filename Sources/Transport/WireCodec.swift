@@ -89,8 +89,15 @@ public enum WireCodec {
     guard h.payloadLength == UInt64(actual) else {
       throw .payloadLengthMismatch(declared: h.payloadLength, actual: actual)
     }
-    guard encoding.expectedLength(elements: UInt64(h.elementCount)) == h.payloadLength else {
-      throw .elementCountMismatch(encoding: encoding, elements: h.elementCount, payloadLength: h.payloadLength)
+    if encoding.hasFixedLength {
+      guard encoding.expectedLength(elements: UInt64(h.elementCount)) == h.payloadLength else {
+        throw .elementCountMismatch(encoding: encoding, elements: h.elementCount, payloadLength: h.payloadLength)
+      }
+    } else {
+      // Variable-length sections are the share codec's to check; here, only what the header alone implies.
+      guard h.payloadLength >= encoding.minimumLength, h.elementCount <= h.parameterCount else {
+        throw .elementCountMismatch(encoding: encoding, elements: h.elementCount, payloadLength: h.payloadLength)
+      }
     }
     return h
   }

@@ -16,19 +16,35 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
   case stop = 6
 }
 
-/// How the payload is laid out. Values match `Sharing.ShareEncoding` (docs/protocol.md).
+/// How the payload is laid out. Values match `Sharing.ShareEncoding` and are fixed by
+/// docs/protocol.md §4: a new layout takes a new number, a receiver drops (and counts) one it
+/// does not know.
+///
+/// Encodings 1–3 have a length fixed by `elementCount`, which the transport checks exactly.
+/// Encodings 4–8 start with a flags byte and hold variable-length sections (index streams,
+/// compressed values); the transport checks their fixed minimum and that they do not claim more
+/// elements than the model has, and the share codec checks every section before reading it.
 public enum PayloadEncoding: UInt8, Sendable, CaseIterable {
   case none = 0
   /// `elementCount` little-endian float32 values.
   case rawFloat32 = 1
   /// `elementCount` pairs of (u32 index, f32 value).
   case indexValue = 2
-  /// A u64 seed, then `elementCount` float32 values.
+  /// A u64 seed, then `elementCount` float32 values (SubSampling).
   case seedValues = 3
-  /// Reserved for quantized values (8 bytes scale/offset + `elementCount` bytes).
+  /// Prefix, bits and block size, then block scales and codes for every parameter (CHOCO).
   case quantized = 4
+  /// Prefix, Exp-Golomb index stream, then `elementCount` float32 values (PartialModel, TopK).
+  case sparse = 5
+  /// Prefix, Exp-Golomb index stream, bits and block size, then scales and codes (CHOCO + TopK).
+  case sparseQuantized = 6
+  /// Prefix, then float32 values for every parameter (compressed full sharing, CHOCO keyframes).
+  case framedFloat32 = 7
+  /// Prefix, u64 seed, then `elementCount` float32 values (compressed SubSampling).
+  case framedSeedValues = 8
 
-  /// Bytes a payload of `elements` elements must have, or nil when it cannot be computed.
+  /// Bytes a payload of `elements` elements must have, or nil when the length is variable or
+  /// cannot be computed.
   func expectedLength(elements: UInt64) -> UInt64? {
     let (result, overflow): (UInt64, Bool)
     switch self {
@@ -39,9 +55,24 @@ public enum PayloadEncoding: UInt8, Sendable, CaseIterable {
       let (v, o) = elements.multipliedReportingOverflow(by: 4)
       if o { return nil }
       (result, overflow) = v.addingReportingOverflow(8)
-    case .quantized: (result, overflow) = elements.addingReportingOverflow(8)
+    case .quantized, .sparse, .sparseQuantized, .framedFloat32, .framedSeedValues: return nil
     }
     return overflow ? nil : result
+  }
+
+  /// Whether `expectedLength` fixes the payload length.
+  var hasFixedLength: Bool { rawValue <= PayloadEncoding.seedValues.rawValue }
+
+  /// The fewest bytes a variable-length payload can have: its flags byte and fixed fields.
+  var minimumLength: UInt64 {
+    switch self {
+    case .quantized: return 6  // flags, bits, block size
+    case .sparse: return 6  // flags, index order, stream length
+    case .sparseQuantized: return 11
+    case .framedFloat32: return 1
+    case .framedSeedValues: return 9  // flags, seed
+    default: return 0
+    }
   }
 }
 

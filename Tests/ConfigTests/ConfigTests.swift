@@ -95,6 +95,9 @@ final class RunConfigurationTests: XCTestCase {
     XCTAssertEqual(c.communication.commClass, "TCP")
     XCTAssertEqual(c.sharing.sharingClass.className, "RandomAlpha")
     XCTAssertEqual(c.sharing.alphaList, [0.1, 0.2, 0.3, 0.4, 1.0])
+    XCTAssertEqual(c.sharing.metadataCap, 0.5)
+    XCTAssertTrue(c.sharing.accumulation)
+    XCTAssertTrue(c.sharing.accumulateAveragingChanges)
     XCTAssertEqual(c.node.algorithm, "dpsgd")
     XCTAssertEqual(c.warnings, [])
   }
@@ -125,6 +128,63 @@ final class RunConfigurationTests: XCTestCase {
     let warned = try load(base + "frobnicate = 3\n[EXTRA]\n")
     XCTAssertEqual(warned.warnings.count, 2)
     XCTAssertTrue(warned.warnings.contains("c.ini:7: unknown key 'frobnicate' in [TRAIN_PARAMS] (ignored)"))
+  }
+
+  /// decentralizepy's [SHARING] sections for PartialModel and SubSampling load unchanged, and
+  /// every peerd key is validated with the file, line and key in the message.
+  func testSharingKeysAreReadAndValidated() throws {
+    func load(_ sharing: String) throws -> SharingSection {
+      let text =
+        "[DATASET]\ndataset_class = MNIST\nmodel_class = LogisticRegression\n[OPTIMIZER_PARAMS]\nlr = 0.1\n"
+        + "[TRAIN_PARAMS]\n[SHARING]\n" + sharing
+      let c = try RunConfiguration(document: INIDocument.parse(text, path: "s.ini"))
+      XCTAssertEqual(c.warnings, [])
+      return c.sharing
+    }
+    let partial = try load(
+      "sharing_package = decentralizepy.sharing.PartialModel\nsharing_class = PartialModel\nalpha = 0.1\n"
+        + "accumulation = True\naccumulate_averaging_changes = False\nmetadata_cap = 0.6\ndict_ordered = True\n"
+        + "save_shared = False\ncompress = True\ncompression_package = decentralizepy.compression.Elias\n"
+        + "compression_class = Elias\n")
+    XCTAssertEqual(partial.sharingClass.className, "PartialModel")
+    XCTAssertEqual(partial.alpha, 0.1)
+    XCTAssertTrue(partial.accumulation)
+    XCTAssertFalse(partial.accumulateAveragingChanges)
+    XCTAssertEqual(partial.metadataCap, 0.6)
+    XCTAssertTrue(partial.compress)
+    let sub = try load(
+      "sharing_package = decentralizepy.sharing.SubSampling\nsharing_class = SubSampling\nalpha = 0.1\n")
+    XCTAssertEqual(sub.sharingClass.className, "SubSampling")
+    XCTAssertNil(sub.bits)
+    XCTAssertEqual(sub.blockSize, 256)
+    XCTAssertEqual(sub.partialAveraging, "renormalize")
+    let q = try load(
+      "sharing_class = Quantize\nbits = 1\nblock_size = 128\nstep_size = 0.3\npartial_averaging = fill_local\n")
+    XCTAssertEqual(q.bits, 1)
+    XCTAssertEqual(q.blockSize, 128)
+    XCTAssertEqual(q.stepSize, 0.3)
+    XCTAssertEqual(q.partialAveraging, "fill_local")
+    for (line, message) in [
+      ("alpha = 0", "s.ini:8: [SHARING] alpha: must be a fraction in (0, 1], got 0.0"),
+      ("alpha = 1.5", "s.ini:8: [SHARING] alpha: must be a fraction in (0, 1], got 1.5"),
+      ("alpha_list = [0.1, 2]", "s.ini:8: [SHARING] alpha_list: every fraction must be in (0, 1], got 2.0"),
+      ("alpha_list = []", "s.ini:8: [SHARING] alpha_list: must list at least one fraction, like [0.1, 0.2, 1.0]"),
+      ("bits = 2", "s.ini:8: [SHARING] bits: must be 8, 4 or 1 (or 32 for unquantized CHOCO deltas), got 2"),
+      ("block_size = 0", "s.ini:8: [SHARING] block_size: must be at least 1, got 0"),
+      ("step_size = 0", "s.ini:8: [SHARING] step_size: must be in (0, 1], got 0.0"),
+      ("metadata_cap = -1", "s.ini:8: [SHARING] metadata_cap: must be positive, got -1.0"),
+      ("accumulation = sometimes", "s.ini:8: [SHARING] accumulation: expected True or False, got 'sometimes'"),
+      (
+        "partial_averaging = mean",
+        "s.ini:8: [SHARING] partial_averaging: expected renormalize or fill_local, got 'mean'"
+      ),
+      (
+        "layerwise = True",
+        "s.ini:8: [SHARING] layerwise: per-layer SubSampling masks are not supported; one mask covers the whole model"
+      ),
+    ] {
+      XCTAssertThrowsError(try load(line + "\n"), line) { XCTAssertEqual("\($0)", message) }
+    }
   }
 
   func testShippedConfigsLoad() throws {

@@ -114,17 +114,24 @@ final class EmbeddedAdmissionTests: XCTestCase {
   }
 }
 
-/// Full sharing, except that round `round`'s share is an indexed one holding a NaN.
+/// Full sharing, except that round `round`'s share is a sparse one holding a NaN.
 final class PoisonRound: SharingStrategy {
   let name = "Sharing"
   let round: Int
   init(_ round: Int) { self.round = round }
-  func makeShare(of parameters: FloatBuffer, round: Int) -> Share {
-    guard round == self.round else { return Share(dense: parameters.array) }
+  func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare] {
+    guard round == self.round else {
+      return [OutgoingShare(share: Share(dense: parameters.array), recipients: recipients)]
+    }
     var values = Array(parameters.array.prefix(4))
     values[1] = .nan
-    return Share(indexed: [0, 1, 2, 3], values: values, parameterCount: parameters.count)
+    return [
+      OutgoingShare(
+        share: Share(indices: [0, 1, 2, 3], values: values, parameterCount: parameters.count), recipients: recipients)
+    ]
   }
+  func checkpointState() -> [UInt8] { [] }
+  func restoreState(_ bytes: [UInt8]) throws(SharingError) {}
 }
 
 /// D-PSGD that ends the whole run after `rounds` rounds.

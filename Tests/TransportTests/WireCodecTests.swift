@@ -79,6 +79,35 @@ final class WireCodecTests: XCTestCase {
     XCTAssertNotNil(decodeError(b))
   }
 
+  /// Encodings 4–8 have variable-length sections: the header check is their fixed minimum and
+  /// an element count no larger than the model; the share codec checks the rest.
+  func testVariableLengthEncodingsAreCheckedForWhatTheHeaderImplies() {
+    let minimum: [PayloadEncoding: Int] = [
+      .quantized: 6, .sparse: 6, .sparseQuantized: 11, .framedFloat32: 1, .framedSeedValues: 9,
+    ]
+    XCTAssertEqual(Set(minimum.keys), Set(PayloadEncoding.allCases.filter { $0.rawValue >= 4 }))
+    for (encoding, least) in minimum {
+      var h = WireHeader(kind: .model, sender: 1)
+      h.encoding = encoding
+      h.parameterCount = 1000
+      h.elementCount = 100
+      for length in [least, least + 1, 5000] {
+        let frame = WireCodec.encode(header: h, payload: [UInt8](repeating: 0, count: length))
+        XCTAssertNil(decodeError(frame), "\(encoding) with \(length) bytes")
+      }
+      let short = WireCodec.encode(header: h, payload: [UInt8](repeating: 0, count: least - 1))
+      XCTAssertEqual(
+        decodeError(short), .elementCountMismatch(encoding: encoding, elements: 100, payloadLength: UInt64(least - 1)))
+      h.elementCount = 1001
+      let tooMany = WireCodec.encode(header: h, payload: [UInt8](repeating: 0, count: 5000))
+      XCTAssertEqual(
+        decodeError(tooMany), .elementCountMismatch(encoding: encoding, elements: 1001, payloadLength: 5000))
+    }
+    // The fixed encodings stay exact.
+    XCTAssertEqual(PayloadEncoding.seedValues.expectedLength(elements: 3), 20)
+    XCTAssertNil(PayloadEncoding.sparse.expectedLength(elements: 3))
+  }
+
   func testRandomGarbageNeverCrashes() {
     var rng = Xoshiro256(seed: 2024)
     let valid = sampleFrame()

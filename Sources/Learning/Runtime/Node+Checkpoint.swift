@@ -76,6 +76,7 @@ extension Node {
       for (i, buffer) in optimizerState.buffers.enumerated() { file["optimizer.\(i)"] = Self.bytes(of: buffer) }
       file["trainer.order"] = Self.bytes(of: iterator.order.map { UInt32($0) })
       file["algorithm"] = try algorithm.checkpointState()
+      file["sharing"] = sharing.checkpointState()
       file["ledger"] = Array(try json.encode(link.ledger))
       flushResultsIntoRecord()
       file["results"] = Array(try json.encode(results.results))
@@ -130,6 +131,7 @@ extension Node {
         OptimizerState(counters: meta.optimizerCounters, buffers: buffers), parameterCount: model.parameterCount)
       try trainer.restore(.init(order: order.map { Int($0) }, position: meta.batchPosition, rng: meta.shuffleState))
       try algorithm.restoreState(try section("algorithm"))
+      try sharing.restoreState(try section("sharing"))
     } catch let e as CheckpointError { throw e } catch { throw CheckpointError.corrupt(path, "\(error)") }
     for (i, v) in parameters.enumerated() { model.parameters[i] = v }
     peerChoice = choice

@@ -55,27 +55,34 @@ extension Node: AlgorithmContext {
     let t0 = now
     defer { phase.add(.communicate, now - t0) }
     guard !recipients.isEmpty else { return [] }
-    let fields = PeerLink.ModelFields(round: currentRound, degree: peers.liveNeighbours.count, age: age, aux: aux)
-    let encoded: PeerLink.EncodedModel
-    if sharing.sharesWholeModel {
-      encoded = link.encodeDenseModel(model.parameters, fields)
-    } else {
-      encoded = link.encodeModel(sharing.makeShare(of: model.parameters, round: currentRound), fields)
-    }
-    lastSent = (currentRound, encoded)
+    for p in recipients where !peers.contains(p) { peers.track(p) }
+    let groups = frames(for: recipients, age: age, aux: aux)
+    var byRecipient: [Int: PeerLink.EncodedModel] = [:]
+    for (frame, group) in groups { for p in group { byRecipient[p] = frame } }
+    lastSent = (currentRound, byRecipient, groups.count == 1 ? groups[0].frame : nil)
     var sent: [Int] = []
     for p in recipients {
-      if !peers.contains(p) { peers.track(p) }
-      if link.send(encoded, to: p) {
+      guard let frame = byRecipient[p] else { continue }
+      if link.send(frame, to: p) {
         sent.append(p)
       } else {
         // Its queue is full (a peer still starting, or not reading): try again while serving
         // the network, for as long as this round lasts.
-        unsent[p] = encoded
+        unsent[p] = frame
         log.debug("round \(currentRound) model for \(p) not queued yet; will retry")
       }
     }
     return sent
+  }
+
+  /// This node's current model framed for `recipients`: the parameter bytes themselves for full
+  /// sharing (one copy), else each of the sharing method's shares framed once for its group.
+  func frames(for recipients: [Int], age: UInt64, aux: UInt64) -> [(frame: PeerLink.EncodedModel, recipients: [Int])] {
+    let fields = PeerLink.ModelFields(round: currentRound, degree: peers.liveNeighbours.count, age: age, aux: aux)
+    if sharing.sharesWholeModel { return [(link.encodeDenseModel(model.parameters, fields), recipients)] }
+    return sharing.makeShares(of: model.parameters, round: currentRound, recipients: recipients).map {
+      (link.encodeModel($0.share, fields), $0.recipients)
+    }
   }
 
   /// Retries the sends of this round's model that could not be queued.
@@ -83,6 +90,8 @@ extension Node: AlgorithmContext {
     for (p, frame) in unsent.sorted(by: { $0.key < $1.key }) {
       if !peers.isLive(p) {
         unsent[p] = nil
+        // The share never reached it: a method that tracks what each peer holds starts over.
+        sharing.peerReset(p)
       } else if link.send(frame, to: p) {
         unsent[p] = nil
         log.debug("round \(currentRound) model for \(p) queued on retry")
@@ -92,7 +101,12 @@ extension Node: AlgorithmContext {
 
   public func resendLast(to peer: Int) {
     guard let last = lastSent, last.round == currentRound else { return }
-    link.send(last.frame, to: peer)
+    if let frame = last.frames[peer] ?? last.single {
+      link.send(frame, to: peer)
+    } else if let (frame, _) = frames(for: [peer], age: 0, aux: 0).first {
+      // A method with per-peer state (CHOCO) frames a share for this peer alone.
+      link.send(frame, to: peer)
+    }
   }
 
   public func wait(
@@ -113,16 +127,16 @@ extension Node: AlgorithmContext {
   public func average(_ messages: [ModelMessage], weights: [Int: Double], selfWeight: Double) {
     let t0 = now
     defer { phase.add(.average, now - t0) }
-    aggregator.begin(own: model.parameters, selfWeight: selfWeight)
-    for m in messages { aggregator.add(m.share, weight: weights[m.sender] ?? 0) }
-    aggregator.finish(into: model.parameters)
-    for (m, ignored) in zip(messages, aggregator.ignoredValues) where ignored > 0 {
+    let report = sharing.average(
+      own: model.parameters, selfWeight: selfWeight,
+      received: messages.map { ($0.sender, $0.share, weights[$0.sender] ?? 0) }, using: aggregator)
+    for m in messages {
+      guard let ignored = report.ignoredValues[m.sender], ignored > 0 else { continue }
       link.recordRejection(.nonFiniteValues, count: ignored)
       warnOnce(
         m.sender, .nonFiniteValues,
         "ignored \(ignored) NaN or infinite values in the round \(m.round) model from \(m.sender)")
     }
-    sharing.didAverage(model.parameters)
     if plan.resetOptimizer { optimizer.reset() }
   }
 

@@ -92,8 +92,19 @@ extension Node {
     }
   }
 
-  private func handle(_ m: ModelMessage) {
-    guard admitsModel(from: m.sender, round: m.round) else { return }
+  private func handle(_ received: ModelMessage) {
+    guard admitsModel(from: received.sender, round: received.round) else { return }
+    var m = received
+    do {
+      // The sharing method turns what arrived into what is averaged (CHOCO updates its copy
+      // of the sender); a share it refuses is heard, not averaged.
+      m.share = try sharing.receive(received.share, from: received.sender)
+    } catch {
+      heard(m.sender, round: m.round, degree: m.degree, via: "model")
+      mailbox.markUnusable(sender: m.sender, round: m.round)
+      reject(m.sender, .refusedShare(error), "round \(m.round) model from \(m.sender) refused: \(error)")
+      return
+    }
     // The look-ahead window follows the furthest peer heard: a node coming back must be able to
     // buffer the round it is about to join. The byte limit still caps what a liar can make it hold.
     if case .rounds = mailbox.mode { mailbox.reference = max(mailbox.reference, furthestPeerRound()) }
@@ -143,12 +154,15 @@ extension Node {
     if previous == .down || previous == .departed {
       log.info("peer \(uid) is back (\(via), its round \(round))")
       recordPeerEvent(.up, uid, via)
+      // It may have missed shares while it was away.
+      sharing.peerReset(uid)
     }
     algorithm.peerCameUp(uid, context: self)
   }
 
   func peerRestarted(_ uid: Int) {
     if mailbox.mode == .latestPerSender { mailbox.forget(uid) }
+    sharing.peerReset(uid)
   }
 
   func markDown(_ uid: Int, reason: String) {

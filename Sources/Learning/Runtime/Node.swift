@@ -67,8 +67,9 @@ public final class Node {
   var stopReceived = false
   /// This round's model for peers whose queue was full when it was sent, retried while serving.
   var unsent: [Int: PeerLink.EncodedModel] = [:]
-  /// The last model frame built by `send`, for re-sending to a peer that came back mid-round.
-  var lastSent: (round: Int, frame: PeerLink.EncodedModel)?
+  /// The frames `send` built this round, by recipient, for re-sending to a peer that comes back
+  /// mid-round (any of them when the method sends one share to all).
+  var lastSent: (round: Int, frames: [Int: PeerLink.EncodedModel], single: PeerLink.EncodedModel?)?
   /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
   var warned: Set<String> = []
   var phase = PhaseClock()
@@ -98,9 +99,7 @@ public final class Node {
     evaluator = Evaluator(
       test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
     aggregator = Aggregator(parameterCount: model.parameterCount)
-    link = PeerLink(uid: plan.uid, transport: transport, parameterCount: model.parameterCount) {
-      [sharing, count = model.parameterCount] seed, n in sharing.indices(forSeed: seed, count: n, parameterCount: count)
-    }
+    link = PeerLink(uid: plan.uid, transport: transport, parameterCount: model.parameterCount)
     peerChoice = streams.stream(.peerChoice, index: UInt64(plan.uid))
     startTime = clock.now()
     peers = PeerTable(

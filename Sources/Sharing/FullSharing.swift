@@ -1,0 +1,37 @@
+import Numerics
+
+/// decentralizepy's `Sharing`: the whole parameter vector, every round, to everyone.
+///
+/// Without compression the runtime never calls `makeShares`: it frames the parameter bytes
+/// itself, one copy into the frame that every neighbour's queue then shares.
+public final class FullSharing: SharingStrategy {
+  public let name = "Sharing"
+  private let compressor: ZstdCompressor?
+  private let rule: PartialAveraging
+
+  public init(_ settings: SharingSettings = SharingSettings(name: "Sharing")) {
+    compressor = settings.compress ? ZstdCompressor() : nil
+    rule = settings.partialAveraging
+  }
+
+  public var sharesWholeModel: Bool { compressor == nil }
+
+  public func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare] {
+    var share = Share(dense: parameters.array)
+    if let compressor { share.compressValues(with: compressor) }
+    return [OutgoingShare(share: share, recipients: recipients)]
+  }
+
+  public func average(
+    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
+    using aggregator: Aggregator
+  ) -> AveragingReport {
+    aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: rule)
+  }
+
+  public func checkpointState() -> [UInt8] { StateWriter(strategy: name).bytes }
+
+  public func restoreState(_ bytes: [UInt8]) throws(SharingError) {
+    try StateReader(bytes, strategy: name).finish()
+  }
+}
