@@ -3,6 +3,11 @@
 /// A value type with sorted neighbour lists, so iteration order (and everything derived from
 /// it) is deterministic.
 public struct Graph: Sendable, Equatable {
+  /// The most nodes a graph may have: every node listens on its own TCP port (`base_port +
+  /// uid`), and there are 65,535 of them. A file or flag claiming more fails before anything
+  /// of that size is allocated.
+  public static let maximumNodeCount = 65_535
+
   public let nodeCount: Int
   private var adjacency: [[Int]]
 
@@ -51,20 +56,27 @@ public struct Graph: Sendable, Equatable {
 
   public var edgeCount: Int { adjacency.reduce(0) { $0 + $1.count } / 2 }
 
-  public var isConnected: Bool {
-    guard nodeCount > 0 else { return true }
-    var seen = [Bool](repeating: false, count: nodeCount)
-    var stack = [0]
-    seen[0] = true
-    var count = 1
-    while let v = stack.popLast() {
-      for w in adjacency[v] where !seen[w] {
-        seen[w] = true
-        count += 1
-        stack.append(w)
+  public var isConnected: Bool { connectivity.firstUnreachable == nil }
+
+  /// The number of connected components, and the smallest node that node 0 cannot reach (nil
+  /// when the graph is connected).
+  public var connectivity: (components: Int, firstUnreachable: Int?) {
+    guard nodeCount > 0 else { return (0, nil) }
+    var component = [Int](repeating: -1, count: nodeCount)
+    var components = 0
+    var stack: [Int] = []
+    for start in 0..<nodeCount where component[start] < 0 {
+      component[start] = components
+      stack.append(start)
+      while let v = stack.popLast() {
+        for w in adjacency[v] where component[w] < 0 {
+          component[w] = components
+          stack.append(w)
+        }
       }
+      components += 1
     }
-    return count == nodeCount
+    return (components, component.firstIndex { $0 != 0 })
   }
 
   /// Degree statistics for `peerctl graph`.
