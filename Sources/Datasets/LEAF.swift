@@ -37,9 +37,14 @@ enum LEAFReader {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DatasetError.missing("LEAF file", path: path)
     }
+    return try parse(data, path: path, classes: classes, keep: keep)
+  }
+
+  /// The users of one LEAF file's bytes with their samples, validated; `path` names it in errors.
+  static func parse(_ data: Data, path: String, classes: Int, keep: (String) -> Bool) throws -> [UserSamples] {
     let root: Any
     do { root = try JSONSerialization.jsonObject(with: data) } catch {
-      throw DatasetError("\(path): not valid JSON (truncated?)")
+      throw DatasetError("\(path): not valid JSON (\(jsonProblem(error)))")
     }
     guard let object = root as? [String: Any], let users = object["users"] as? [String],
       let counts = object["num_samples"] as? [Int], let userData = object["user_data"] as? [String: Any]
@@ -59,7 +64,9 @@ enum LEAFReader {
         throw DatasetError("\(path): user '\(user)' has \(x.count) x and \(yRaw.count) y, num_samples says \(count)")
       }
       let y: [Int32] = try yRaw.enumerated().map { i, v in
-        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0, n.intValue < classes
+        // Compare as a double first: `intValue` of 1e300 is not a number of classes.
+        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.doubleValue >= 0,
+          n.doubleValue < Double(classes)
         else {
           throw DatasetError("\(path): user '\(user)' sample \(i) has label \(v); expected 0…\(classes - 1)")
         }
@@ -68,6 +75,11 @@ enum LEAFReader {
       out.append(UserSamples(user: user, x: x, y: y))
     }
     return out
+  }
+
+  /// Foundation's reason for rejecting a JSON file (position included), without its error domain.
+  static func jsonProblem(_ error: Error) -> String {
+    ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "truncated?"
   }
 
   /// All users of the training files, in the deterministic order used for dealing.
@@ -134,7 +146,8 @@ enum LEAFReader {
     let trainFiles = try files(trainDir)
     var order = try users(trainFiles)
     guard nodes <= order.count else {
-      throw DatasetError("\(trainDir): \(order.count) LEAF users cannot give each of \(nodes) nodes at least one")
+      throw DatasetError(
+        "\(trainDir): \(order.count) LEAF users cannot give each of \(nodes) nodes at least one", kind: .badSettings)
     }
     var rng = streams.stream(.dataSplit)
     rng.shuffle(&order)
@@ -145,6 +158,10 @@ enum LEAFReader {
       let samples = try read(f, classes: classes, kind: kind, keep: { mine.contains($0) })
       trainSamples += samples
       total += samples.reduce(0) { $0 + $1.y.count }
+    }
+    guard total > 0 else {
+      throw DatasetError(
+        "\(trainDir): node \(node)'s \(mine.count) LEAF user(s) have no training samples", kind: .emptyShard)
     }
     var testSamples: [UserSamples] = []
     for f in try files(testDir) { testSamples += try read(f, classes: classes, kind: kind, keep: { _ in true }) }
