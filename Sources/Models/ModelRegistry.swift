@@ -56,6 +56,9 @@ public enum ModelRegistry {
       return try classifier([Linear(flat, try needClasses())], input: [flat])
     case "MLP":
       guard flat > 0 else { throw ModelError("MLP needs an input shape") }
+      guard !s.hiddenSizes.isEmpty, s.hiddenSizes.allSatisfy({ $0 > 0 }) else {
+        throw ModelError("MLP needs one or more hidden widths, each at least 1, got \(s.hiddenSizes)")
+      }
       var layers: [any Layer] = []
       var width = flat
       for h in s.hiddenSizes {
