@@ -57,15 +57,25 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
 
-    // Executables: argument parsing and wiring only.
+    // Executables: argument parsing and wiring only. PeerdCLI holds the flags and exit codes
+    // peerd and peerctl share.
+    .target(
+      name: "PeerdCLI",
+      dependencies: [
+        "Config", "Topology", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings),
     .executableTarget(
       name: "peerd",
-      dependencies: ["Learning", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Learning", "Numerics", "PeerdCLI", "Config", "Topology",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "peerctl",
       dependencies: [
-        "Learning", "Config", "Datasets", "Topology", "Numerics",
+        "Learning", "Config", "Datasets", "Topology", "Numerics", "PeerdCLI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),

@@ -10,8 +10,16 @@ import Topology
 extension NodePlan {
   public static func resolve(_ request: NodeRequest) throws -> NodePlan {
     let config = try RunConfiguration.load(path: request.configPath)
-    let format = GraphFormat(rawValue: request.graphFormat.lowercased()) ?? .auto
-    let graph = try Graph.read(path: request.graphPath, format: format)
+    guard let format = GraphFormat(rawValue: request.graphFormat.lowercased()) else {
+      throw PlanError(
+        "--graph-type '\(request.graphFormat)' is not a graph format; expected one of \(GraphFormat.allCases.map(\.rawValue).joined(separator: ", "))",
+        kind: .badFlag)
+    }
+    if let level = request.logLevel, LogLevel(name: level) == nil {
+      throw PlanError("--log-level '\(level)' is not a log level; expected one of \(LogLevel.names)", kind: .badFlag)
+    }
+    let graphFile = try GraphFile.read(path: request.graphPath, format: format)
+    let graph = graphFile.graph
 
     guard
       let ipPath = request.ipPath
@@ -20,7 +28,7 @@ extension NodePlan {
       throw PlanError("no IP-address file: pass --ip or set [COMMUNICATION] addresses_filepath")
     }
     guard let ipData = FileManager.default.contents(atPath: ipPath) else {
-      throw PlanError("\(ipPath): cannot read the IP-address file")
+      throw AddressBookError(.unreadable, "\(ipPath): cannot read the IP-address file (missing or unreadable)")
     }
     let hosts = try AddressBook.parseHosts(ipData, path: ipPath)
     if let m = request.machines, m != hosts.count {
@@ -50,6 +58,7 @@ extension NodePlan {
     }
 
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
+    plan.warnings += graphFile.warnings.map(\.description)
     plan.neighbours = graph.neighbours(of: uid)
     plan.bindEndpoint = book.bindEndpoint(of: uid)
     var endpoints: [Int: String] = [:]
@@ -71,22 +80,31 @@ extension NodePlan {
   public static func fromConfig(_ c: RunConfiguration, configPath: String, uid: Int, totalNodes: Int) throws -> NodePlan
   {
     let d = c.dataset
-    func check(_ name: String, in names: [String], key: String) throws {
+    /// An unsupported class is an error at the line of its `_class` key (or of its
+    /// `_package` key when the class came from the package name).
+    func check(_ name: String, in names: [String], _ section: String, _ key: String, package: String? = nil) throws {
       guard names.contains(name) else {
-        throw PlanError("\(configPath): \(key) '\(name)' is not supported; supported: \(names.joined(separator: ", "))")
+        let located =
+          c.document.entry(section, key) == nil && package.map { c.document.entry(section, $0) != nil } == true
+        throw c.error(
+          .unsupported, section: section, key: located ? package! : key,
+          "\(quote(name)) is not supported; supported: \(names.joined(separator: ", "))")
       }
     }
-    try check(d.datasetClass.className, in: DatasetRegistry.names, key: "[DATASET] dataset_class")
-    try check(d.modelClass.className, in: ModelRegistry.names, key: "[DATASET] model_class")
     try check(
-      c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, key: "[OPTIMIZER_PARAMS] optimizer_class")
-    try check(c.sharing.sharingClass.className, in: SharingRegistry.names, key: "[SHARING] sharing_class")
-    try check(c.train.lossClass.className, in: LossKind.allCases.map(\.rawValue), key: "[TRAIN_PARAMS] loss_class")
-    try check(c.node.algorithm.lowercased(), in: AlgorithmRegistry.names, key: "[NODE] algorithm")
-    guard c.communication.commClass == "TCP" else {
-      throw PlanError(
-        "\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
-    }
+      d.datasetClass.className, in: DatasetRegistry.names, "DATASET", "dataset_class", package: "dataset_package")
+    try check(d.modelClass.className, in: ModelRegistry.names, "DATASET", "model_class", package: "model_package")
+    try check(
+      c.optimizer.optimizerClass.className, in: OptimizerRegistry.names, "OPTIMIZER_PARAMS", "optimizer_class",
+      package: "optimizer_package")
+    try check(
+      c.sharing.sharingClass.className, in: SharingRegistry.names, "SHARING", "sharing_class",
+      package: "sharing_package")
+    try check(
+      c.train.lossClass.className, in: LossKind.allCases.map(\.rawValue), "TRAIN_PARAMS", "loss_class",
+      package: "loss_package")
+    try check(c.node.algorithm.lowercased(), in: AlgorithmRegistry.names, "NODE", "algorithm")
+    try check(c.communication.commClass, in: ["TCP"], "COMMUNICATION", "comm_class", package: "comm_package")
 
     var dataset = DatasetSettings(
       name: d.datasetClass.className, trainDir: d.trainDir, testDir: d.testDir, imagesDir: d.imagesDir,
@@ -102,8 +120,9 @@ extension NodePlan {
         source: d.validationSource.lowercased() == "test" ? .test : .train, fraction: d.validationSize)
     }
     guard let kind = SyntheticSettings.Kind(rawValue: d.syntheticKind.lowercased()) else {
-      throw PlanError(
-        "\(configPath): [DATASET] synthetic_kind '\(d.syntheticKind)' is not supported; supported: gaussian, leaf")
+      throw c.error(
+        .unsupported, section: "DATASET", key: "synthetic_kind",
+        "\(quote(d.syntheticKind)) is not supported; supported: gaussian, leaf")
     }
     dataset.synthetic.kind = kind
     dataset.synthetic.alpha = d.syntheticAlpha
@@ -142,8 +161,24 @@ extension NodePlan {
   }
 }
 
-/// A cross-file inconsistency (graph vs IP file vs flags).
+/// `name` quoted for a message, at most 40 characters of it.
+private func quote(_ name: String) -> String { "'\(name.count > 40 ? name.prefix(40) + "…" : name)'" }
+
+/// A cross-file inconsistency (graph vs IP file vs flags), or a node that cannot run.
 public struct PlanError: Error, CustomStringConvertible {
+  public enum Kind: Sendable, Equatable {
+    /// The graph, the IP file and the flags disagree (node counts, uid, machine id).
+    case inconsistent
+    /// A flag value that names nothing (`--graph-type csv`).
+    case badFlag
+    /// A node with no training samples, or no test samples while it is asked to test.
+    case emptyShard
+  }
+
+  public var kind: Kind
   public var description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ description: String, kind: Kind = .inconsistent) {
+    self.kind = kind
+    self.description = description
+  }
 }

@@ -51,7 +51,7 @@ public enum NodeRunner {
     let plan: NodePlan
     let parts: NodeFactory.Parts
     do {
-      try FileManager.default.createDirectory(atPath: request.logDir, withIntermediateDirectories: true)
+      try FileSystem.createDirectory(request.logDir, for: "create the log directory")
       plan = try NodePlan.resolve(request)
       parts = try NodeFactory.prepare(plan)
     } catch {
