@@ -163,7 +163,11 @@ public struct INIDocument: Sendable {
   /// `text` quoted for a message, cut to 60 characters so that a long or binary line never
   /// floods the one-line error.
   static func excerpt(_ text: some StringProtocol, quoted: Bool = true) -> String {
-    let cut = text.count > 60 ? text.prefix(60) + "…" : String(text)
+    var cut = text.count > 60 ? text.prefix(60) + "…" : String(text)
+    // A continued value holds line breaks; the message stays on one line.
+    if cut.contains(where: { $0.isNewline || $0 == "\t" }) {
+      cut = cut.map { $0.isNewline ? "⏎" : $0 == "\t" ? " " : String($0) }.joined()
+    }
     return quoted ? "'\(cut)'" : cut
   }
 

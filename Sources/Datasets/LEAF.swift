@@ -58,17 +58,20 @@ enum LEAFReader {
     for (user, count) in zip(users, counts) where keep(user) {
       guard let entry = userData[user] as? [String: Any], let x = entry["x"] as? [Any], let yRaw = entry["y"] as? [Any]
       else {
-        throw DatasetError("\(path): user '\(user)' has no user_data with 'x' and 'y' lists")
+        throw DatasetError("\(path): user \(MessageText.quote(user)) has no user_data with 'x' and 'y' lists")
       }
       guard x.count == count, yRaw.count == count else {
-        throw DatasetError("\(path): user '\(user)' has \(x.count) x and \(yRaw.count) y, num_samples says \(count)")
+        throw DatasetError(
+          "\(path): user \(MessageText.quote(user)) has \(x.count) x and \(yRaw.count) y, num_samples says \(count)")
       }
       let y: [Int32] = try yRaw.enumerated().map { i, v in
         // Compare as a double first: `intValue` of 1e300 is not a number of classes.
         guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.doubleValue >= 0,
           n.doubleValue < Double(classes)
         else {
-          throw DatasetError("\(path): user '\(user)' sample \(i) has label \(v); expected 0…\(classes - 1)")
+          throw DatasetError(
+            "\(path): user \(MessageText.quote(user)) sample \(i) has label \(MessageText.quote("\(v)")); expected 0…\(classes - 1)"
+          )
         }
         return Int32(n.intValue)
       }
@@ -79,7 +82,7 @@ enum LEAFReader {
 
   /// Foundation's reason for rejecting a JSON file (position included), without its error domain.
   static func jsonProblem(_ error: Error) -> String {
-    ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "truncated?"
+    MessageText.plain(((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "truncated?")
   }
 
   /// All users of the training files, in the deterministic order used for dealing.
@@ -100,16 +103,25 @@ enum LEAFReader {
     let labels = samples.flatMap(\.y)
     switch kind {
     case .femnist:
+      // Every sample's shape is checked before the feature array is sized: reserving
+      // 784 floats per label first let a file of one-byte samples ("x": [0, 0, …]) allocate
+      // 1,568 bytes per input byte (found by the fuzz harness).
+      for s in samples {
+        for (i, item) in s.x.enumerated() {
+          guard let pixels = item as? [Any], pixels.count == 784 else {
+            throw DatasetError("\(path): user \(MessageText.quote(s.user)) sample \(i) is not 784 pixel values")
+          }
+        }
+      }
       var features: [Float] = []
       features.reserveCapacity(labels.count * 784)
       for s in samples {
         for (i, item) in s.x.enumerated() {
-          guard let pixels = item as? [Any], pixels.count == 784 else {
-            throw DatasetError("\(path): user '\(s.user)' sample \(i) is not 784 pixel values")
-          }
-          for p in pixels {
+          for p in item as! [Any] {
             guard let v = (p as? NSNumber)?.floatValue, v.isFinite, v >= 0, v <= 1 else {
-              throw DatasetError("\(path): user '\(s.user)' sample \(i) has pixel \(p); expected a number in [0, 1]")
+              throw DatasetError(
+                "\(path): user \(MessageText.quote(s.user)) sample \(i) has pixel \(MessageText.quote("\(p)")); expected a number in [0, 1]"
+              )
             }
             features.append(v)
           }
@@ -117,13 +129,19 @@ enum LEAFReader {
       }
       return DenseSource(features: features, labels: labels, inputShape: [1, 28, 28], classCount: 62)
     case .celeba(let imagesDir):
+      // As for FEMNIST: every name is checked before 21,168 bytes per sample are reserved.
+      for s in samples {
+        for (i, item) in s.x.enumerated() {
+          guard let name = item as? String, !name.isEmpty, !name.contains("..") else {
+            throw DatasetError("\(path): user \(MessageText.quote(s.user)) sample \(i) is not an image file name")
+          }
+        }
+      }
       var pixels: [UInt8] = []
       pixels.reserveCapacity(labels.count * 3 * 84 * 84)
       for s in samples {
-        for (i, item) in s.x.enumerated() {
-          guard let name = item as? String, !name.contains("..") else {
-            throw DatasetError("\(path): user '\(s.user)' sample \(i) is not an image file name")
-          }
+        for item in s.x {
+          let name = item as! String
           let file = (imagesDir as NSString).appendingPathComponent(name)
           guard let data = FileManager.default.contents(atPath: file) else {
             throw DatasetError.missing("CelebA image", path: file)

@@ -129,7 +129,8 @@ public enum MovieLensReader {
           if line.first == "\u{FEFF}" { line = line.dropFirst() }
           guard line.hasPrefix("userId,movieId,rating") else {
             throw DatasetError(
-              "\(path):\(lineNumber): expected the header 'userId,movieId,rating,timestamp', got '\(line.prefix(60))'")
+              "\(path):\(lineNumber): expected the header 'userId,movieId,rating,timestamp', got \(MessageText.quote(line, limit: 60))"
+            )
           }
           return
         }
@@ -138,7 +139,8 @@ public enum MovieLensReader {
           r.isFinite, r >= 0, r <= 10
         else {
           throw DatasetError(
-            "\(path):\(lineNumber): bad rating row '\(line.prefix(80))'; expected userId,movieId,rating,timestamp")
+            "\(path):\(lineNumber): bad rating row \(MessageText.quote(line, limit: 80)); expected userId,movieId,rating,timestamp"
+          )
         }
         rawUsers.append(u)
         rawItems.append(m)

@@ -2,6 +2,7 @@ import Config
 import Datasets
 import Foundation
 import Models
+import Numerics
 import Sharing
 import Topology
 
@@ -12,11 +13,12 @@ extension NodePlan {
     let config = try RunConfiguration.load(path: request.configPath)
     guard let format = GraphFormat(rawValue: request.graphFormat.lowercased()) else {
       throw PlanError(
-        "--graph-type '\(request.graphFormat)' is not a graph format; expected one of \(GraphFormat.allCases.map(\.rawValue).joined(separator: ", "))",
+        "--graph-type \(quote(request.graphFormat)) is not a graph format; expected one of \(GraphFormat.allCases.map(\.rawValue).joined(separator: ", "))",
         kind: .badFlag)
     }
     if let level = request.logLevel, LogLevel(name: level) == nil {
-      throw PlanError("--log-level '\(level)' is not a log level; expected one of \(LogLevel.names)", kind: .badFlag)
+      throw PlanError(
+        "--log-level \(quote(level)) is not a log level; expected one of \(LogLevel.names)", kind: .badFlag)
     }
     let graphFile = try GraphFile.read(path: request.graphPath, format: format)
     let graph = graphFile.graph
@@ -162,7 +164,7 @@ extension NodePlan {
 }
 
 /// `name` quoted for a message, at most 40 characters of it.
-private func quote(_ name: String) -> String { "'\(name.count > 40 ? name.prefix(40) + "…" : name)'" }
+private func quote(_ name: String) -> String { MessageText.quote(name) }
 
 /// A cross-file inconsistency (graph vs IP file vs flags), or a node that cannot run.
 public struct PlanError: Error, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 
 /// A bad IP-address file or placement, with the file and what was expected.
 public struct AddressBookError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -113,13 +114,12 @@ public struct AddressBook: Sendable, Equatable {
       }
   }
 
-  /// `text` quoted, at most 40 characters of it.
-  static func quote(_ text: String) -> String { "'\(text.count > 40 ? text.prefix(40) + "…" : text)'" }
+  static func quote(_ text: String) -> String { MessageText.quote(text) }
 
   /// Foundation's JSON error without its domain and code: the reason and where it is.
   static func jsonProblem(_ error: Error) -> String {
     let info = (error as NSError).userInfo
-    if let debug = info[NSDebugDescriptionErrorKey] as? String, !debug.isEmpty { return debug }
+    if let debug = info[NSDebugDescriptionErrorKey] as? String, !debug.isEmpty { return MessageText.plain(debug) }
     return "unexpected end or character"
   }
 

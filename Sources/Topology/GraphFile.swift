@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 
 /// A graph file that could not be read, with the file and line.
 public struct GraphFileError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -104,9 +105,7 @@ public struct GraphFile: Sendable {
 
   /// `text` with at most 40 characters of it, quoted: a message quotes one token, never a line
   /// or the file.
-  static func quote(_ token: some StringProtocol) -> String {
-    "'\(token.count > 40 ? token.prefix(40) + "…" : String(token))'"
-  }
+  static func quote(_ token: some StringProtocol) -> String { MessageText.quote(token) }
 
   public static func parse(_ text: String, path: String = "<graph>", format: GraphFormat = .auto) throws(GraphFileError)
     -> GraphFile

@@ -142,6 +142,14 @@ final class ConfigValidationTests: XCTestCase {
     }
   }
 
+  /// Found by the fuzz harness: a continued value holds a line break, which the message
+  /// quoted as is, splitting it over two lines.
+  func testAContinuedValueIsQuotedOnOneLine() {
+    XCTAssertEqual(
+      error("OPTIMIZER_PARAMS", "momentum = 0.2\n  5").map { "\($0)" },
+      "c.ini:5: [OPTIMIZER_PARAMS] momentum: expected a number, got '0.2⏎5'")
+  }
+
   func testLongLinesAreQuotedShort() {
     let junk = String(repeating: "x", count: 10_000)
     XCTAssertThrowsError(try INIDocument.parse("[A]\n\(junk)", path: "c.ini")) {

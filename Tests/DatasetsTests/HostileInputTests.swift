@@ -126,6 +126,6 @@ final class HostileInputTests: XCTestCase {
   func testLEAFLabelsTooLargeForAnIntAreErrorsNotTraps() {
     let json = #"{"users": ["u"], "num_samples": [1], "user_data": {"u": {"x": [[0]], "y": [1e300]}}}"#
     let e = failure { try DatasetDecoders.leafFemnist(Data(json.utf8), path: "f.json") }
-    XCTAssertEqual(e?.description, "f.json: user 'u' sample 0 has label 1e+300; expected 0…61")
+    XCTAssertEqual(e?.description, "f.json: user 'u' sample 0 has label '1e+300'; expected 0…61")
   }
 }

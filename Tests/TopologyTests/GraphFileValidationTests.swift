@@ -104,6 +104,10 @@ final class AddressBookValidationTests: XCTestCase {
       "ip.json: machine 0: '10.0.0.1 extra' is not a host name or IP address")
     XCTAssertEqual(error(#"{"0": "tcp://h:1"}"#)?.kind, .badHost)
     XCTAssertEqual(error(#"{"0": 7}"#)?.kind, .badHost)
+    // Found by the fuzz harness: Foundation's reason quoted the bad string with its line break.
+    XCTAssertEqual(
+      error("{\"0\": \"\\u00\n0\"}").map { "\($0)" },
+      "ip.json: not valid JSON (Invalid hex encoded sequence in \"00⏎0\" at 9.)")
     XCTAssertEqual(error("{").map { "\($0)" }, "ip.json: not valid JSON (Unexpected end of file during JSON parse.)")
     XCTAssertEqual(
       try AddressBook.parseHosts(Data(#"{"0": "[::1]", "1": "host-b.example"}"#.utf8), path: "ip.json"),
