@@ -17,6 +17,7 @@ let package = Package(
     .executable(name: "peerd", targets: ["peerd"]),
     .executable(name: "peerctl", targets: ["peerctl"]),
     .executable(name: "peerd-bench", targets: ["PeerdBenchmarks"]),
+    .executable(name: "peerd-fuzz", targets: ["PeerdFuzz"]),
     .library(name: "Learning", targets: ["Learning"]),
   ],
   dependencies: [
@@ -79,6 +80,18 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),
+    // Fuzzing: the decoders' harness (a library the tests drive) and peerd-fuzz, which counts
+    // allocations through its own malloc family (CFuzzSupport, linked into it alone).
+    .target(
+      name: "Fuzzing", dependencies: ["Config", "Topology", "Datasets", "Transport", "Sharing", "Numerics"],
+      swiftSettings: swiftSettings),
+    .target(name: "CFuzzSupport", path: "Sources/CFuzzSupport"),
+    .executableTarget(
+      name: "PeerdFuzz",
+      dependencies: [
+        "Fuzzing", "CFuzzSupport", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings),
     .executableTarget(
       name: "PeerdBenchmarks",
       dependencies: [
@@ -102,5 +115,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ], swiftSettings: swiftSettings),
     .testTarget(name: "IntegrationTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "FuzzingTests", dependencies: ["Fuzzing", "Sharing", "Numerics"], swiftSettings: swiftSettings),
   ]
 )

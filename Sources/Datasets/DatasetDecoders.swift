@@ -33,6 +33,11 @@ public enum DatasetDecoders {
   /// The binary MovieLens cache; nil when it is not exactly well-formed (then it is rebuilt).
   public static func movieLensCache(_ data: Data) -> Int? { MovieLensReader.decodeCache(data)?.ratings.count }
 
+  /// The cache bytes `ratings.csv` would be stored as (fuzz seeds for `movieLensCache`).
+  public static func movieLensCacheBytes(_ csv: Data) throws -> Data {
+    MovieLensReader.encodeCache(try MovieLensReader.parse(csv, path: "ratings.csv"))
+  }
+
   /// A gzip file of `bytes`, for test fixtures and fuzz seeds (peerd itself only reads gzip).
   public static func gzip(_ bytes: [UInt8]) -> [UInt8] { Gzip.compress(bytes) }
 }
