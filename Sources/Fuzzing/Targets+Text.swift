@@ -102,6 +102,7 @@ enum TextTargets {
       name: name, seeds: seeds.map(utf8), dictionary: lines(["\n", " ", ",", "#", "\t", "-", "\r\n", "0", "65535"]),
       claims: [
         { n in utf8(claim(n)) },
+        { n in utf8("+" + claim(n)) },
         // n nodes, then thousands of edges to nodes 0 and 1 (nodes 0 and 1 list nothing, so an
         // adjacency list has no self-loop): each edge copied the whole neighbour table of n
         // nodes before Graph.addEdge was fixed, 1.3 s for 550 edges at n = 65,535.

@@ -129,8 +129,11 @@ public struct GraphFile: Sendable {
         message: "expected the node count alone on the first line, got \(header.fields.count) fields")
     }
     let countField = header.fields[0]
-    let isDigits = countField.allSatisfy { $0.isASCII && $0.isNumber }
-    if isDigits && (Int(countField).map { $0 > Graph.maximumNodeCount } ?? true) {
+    // "+553597261" parses as an Int too (libFuzzer found that one); too large to parse at all
+    // is as much too many.
+    let digits = countField.hasPrefix("+") ? countField.dropFirst() : countField[...]
+    let tooLargeForInt = Int(countField) == nil && !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    if tooLargeForInt || (Int(countField).map { $0 > Graph.maximumNodeCount } ?? false) {
       throw GraphFileError(
         .tooManyNodes, path: path, line: header.number,
         message:

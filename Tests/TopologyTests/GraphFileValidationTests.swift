@@ -37,6 +37,10 @@ final class GraphFileValidationTests: XCTestCase {
       "g.txt:1: node count '1000000000' is above the maximum of 65535 (each node needs its own TCP port)")
     XCTAssertEqual(error("99999999999999999999999999\n")?.kind, .tooManyNodes)
     XCTAssertEqual(error("65536\n")?.kind, .tooManyNodes)
+    // Found by libFuzzer: a sign let the count past the check and allocate 553 million lists.
+    XCTAssertEqual(
+      error("+553597261\n1\n0\n").map { "\($0)" },
+      "g.txt:1: node count '+553597261' is above the maximum of 65535 (each node needs its own TCP port)")
     XCTAssertNil(error("65535\n0 1\n"))
     XCTAssertEqual(error("-4\n0 1\n")?.kind, .badNodeCount)
     XCTAssertEqual(error("0\n")?.kind, .badNodeCount)
