@@ -114,7 +114,7 @@ let package = Package(
         "Learning", "Datasets", "Models", "Numerics", "Sharing", "Topology", "Transport",
         .product(name: "Logging", package: "swift-log"),
       ], swiftSettings: swiftSettings),
-    .testTarget(name: "IntegrationTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
+    .testTarget(name: "IntegrationTests", dependencies: ["Learning", "Datasets"], swiftSettings: swiftSettings),
     .testTarget(
       name: "FuzzingTests", dependencies: ["Fuzzing", "Sharing", "Numerics"], swiftSettings: swiftSettings),
   ]
