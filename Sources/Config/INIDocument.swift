@@ -119,7 +119,8 @@ public struct INIDocument: Sendable {
         let name = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
         if let previous = sections.first(where: { $0.name == name }) {
           throw ConfigError(
-            .syntax, file: path, line: number, message: "section [\(name)] repeated (first at line \(previous.line))")
+            .syntax, file: path, line: number,
+            message: "section [\(excerpt(name, quoted: false))] repeated (first at line \(previous.line))")
         }
         sections.append(Section(name: name, line: number, entries: []))
         lastKeyLine = nil
@@ -164,9 +165,15 @@ public struct INIDocument: Sendable {
   /// floods the one-line error.
   static func excerpt(_ text: some StringProtocol, quoted: Bool = true) -> String {
     var cut = text.count > 60 ? text.prefix(60) + "…" : String(text)
-    // A continued value holds line breaks; the message stays on one line.
-    if cut.contains(where: { $0.isNewline || $0 == "\t" }) {
-      cut = cut.map { $0.isNewline ? "⏎" : $0 == "\t" ? " " : String($0) }.joined()
+    // A continued value holds line breaks, and a damaged file control characters; the message
+    // stays one readable line.
+    func isControl(_ c: Character) -> Bool {
+      c.unicodeScalars.contains {
+        $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+      }
+    }
+    if cut.contains(where: { $0.isNewline || isControl($0) }) {
+      cut = cut.map { $0.isNewline ? "⏎" : isControl($0) ? "?" : String($0) }.joined()
     }
     return quoted ? "'\(cut)'" : cut
   }

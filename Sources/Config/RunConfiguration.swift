@@ -46,7 +46,7 @@ public struct RunConfiguration: Sendable {
 
     let known = Set(readers.map(\.name))
     warnings = doc.sections.filter { !known.contains($0.name) }.map {
-      "\(doc.path):\($0.line): unknown section [\($0.name)] (ignored)"
+      "\(doc.path):\($0.line): unknown section [\(INIDocument.excerpt($0.name, quoted: false))] (ignored)"
     }
     warnings += readers.flatMap { $0.unknownKeyWarnings() }
   }

@@ -98,7 +98,7 @@ public struct SectionReader {
     switch v.lowercased() {
     case "true", "yes", "on", "1": return true
     case "false", "no", "off", "0": return false
-    default: throw error(key, "expected True or False, got '\(v)'")
+    default: throw error(key, "expected True or False, got \(INIDocument.excerpt(v))")
     }
   }
 
@@ -136,7 +136,7 @@ public struct SectionReader {
   /// Warnings for keys this section has that nobody read.
   public func unknownKeyWarnings() -> [String] {
     (document.section(name)?.entries ?? []).filter { !used.contains($0.key) }.map {
-      "\(document.path):\($0.line): unknown key '\($0.key)' in [\(name)] (ignored)"
+      "\(document.path):\($0.line): unknown key \(INIDocument.excerpt($0.key)) in [\(name)] (ignored)"
     }
   }
 

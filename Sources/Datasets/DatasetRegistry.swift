@@ -146,7 +146,8 @@ public enum DatasetRegistry {
       return NodeShard(train: train, test: test, validation: nil, metadata: meta)
     default:
       throw DatasetError(
-        "unknown dataset_class '\(s.name)'; supported: \(names.joined(separator: ", "))", kind: .badSettings)
+        "unknown dataset_class \(MessageText.quote(s.name)); supported: \(names.joined(separator: ", "))",
+        kind: .badSettings)
     }
   }
 

@@ -114,9 +114,11 @@ public struct FuzzRunner {
     return (outcome, findings, largest)
   }
 
-  /// One line, short (a message quotes a token, not a file), and in words.
+  /// One line, short (a message quotes a token, not a file), in words, and free of the input's
+  /// control characters.
   public static func isReadable(_ message: String) -> Bool {
-    !message.isEmpty && message.count <= 400 && !message.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+    !message.isEmpty && message.count <= 400 && !message.contains(where: \.isNewline)
+      && !message.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
       && !message.contains("Error Domain=") && !message.contains("zlib status")
   }
 

@@ -150,6 +150,14 @@ final class ConfigValidationTests: XCTestCase {
       "c.ini:5: [OPTIMIZER_PARAMS] momentum: expected a number, got '0.2⏎5'")
   }
 
+  /// Found by libFuzzer: a bool quoted as written, with the NUL bytes and line breaks of a
+  /// damaged file in it.
+  func testControlCharactersAreNotQuotedRaw() {
+    XCTAssertEqual(
+      error("OPTIMIZER_PARAMS", "nesterov = T\u{0}\u{1}x\n  rue").map { "\($0)" },
+      "c.ini:5: [OPTIMIZER_PARAMS] nesterov: expected True or False, got 'T??x⏎rue'")
+  }
+
   func testLongLinesAreQuotedShort() {
     let junk = String(repeating: "x", count: 10_000)
     XCTAssertThrowsError(try INIDocument.parse("[A]\n\(junk)", path: "c.ini")) {

@@ -53,6 +53,7 @@ final class HarnessTests: XCTestCase {
   func testUnreadableRejectionsAreFindings() {
     XCTAssertTrue(FuzzRunner.isReadable("g.txt:3: node 7 out of range 0..<3"))
     XCTAssertFalse(FuzzRunner.isReadable("line one\nline two"))
+    XCTAssertFalse(FuzzRunner.isReadable("got 'T\u{0}rue'"))
     XCTAssertFalse(FuzzRunner.isReadable(String(repeating: "x", count: 401)))
     XCTAssertFalse(FuzzRunner.isReadable("Error Domain=NSCocoaErrorDomain Code=516"))
     XCTAssertFalse(FuzzRunner.isReadable("f.gz: corrupt gzip data (zlib status -5)"))
