@@ -62,9 +62,9 @@ enum IDX {
   /// Decompresses a gzip IDX file, stopping as soon as the output passes the size its header
   /// declares (or `maximumSize` while the header is incomplete or unusable).
   static func decompress(_ data: Data, path: String) throws -> [UInt8] {
-    try Gzip.decompress(data, path: path) { decoded in
-      decoded.withUnsafeBytes { declaredSize($0) } ?? maximumSize
-    }
+    try Gzip.decompress(
+      data, path: path, declaredSize: { decoded in decoded.withUnsafeBytes { declaredSize($0) } },
+      maximumSize: maximumSize)
   }
 
   /// The exact file size an IDX header declares (4 magic bytes `0 0 type dims`, `dims`
