@@ -65,14 +65,13 @@ struct RunCommand: ParsableCommand {
       repeat {
         let report = runner.run(target, iterations: iterations, seed: seed &+ round)
         CrashReporter.didDecode()
-        print("peerd-fuzz: seed \(seed &+ round): \(report)")
-        for f in report.findings {
-          print("peerd-fuzz: FINDING \(f)")
-          let file =
-            "\(findings)/finding-\(target.name)-\(seed &+ round)-\(report.findings.firstIndex { $0.description == f.description } ?? 0).bin"
-          try? FileSystem.write(f.input, to: file, for: "save the finding")
+        StandardError.writeOut("peerd-fuzz: seed \(seed &+ round): \(report)")
+        for (k, f) in report.findings.enumerated() {
+          StandardError.writeOut("peerd-fuzz: FINDING \(f)")
+          try? FileSystem.write(
+            f.input, to: "\(findings)/finding-\(target.name)-\(seed &+ round)-\(k).bin", for: "save the finding")
         }
-        if report.moreFindings > 0 { print("peerd-fuzz: … and \(report.moreFindings) more findings") }
+        if report.moreFindings > 0 { StandardError.writeOut("peerd-fuzz: … and \(report.moreFindings) more findings") }
         failed = failed || !report.findings.isEmpty
         round += 1
       } while seconds.map { MonotonicClock.now() - start < $0 } ?? false
