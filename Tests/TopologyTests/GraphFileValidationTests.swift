@@ -116,6 +116,8 @@ final class AddressBookValidationTests: XCTestCase {
     XCTAssertEqual(
       try AddressBook.parseHosts(Data(#"{"0": "[::1]", "1": "host-b.example"}"#.utf8), path: "ip.json"),
       ["::1", "host-b.example"])
+    XCTAssertEqual(
+      try AddressBook.parseHosts(Data("{\r\n  \"0\": \"10.0.0.1\"\r\n}\r\n".utf8), path: "ip.json"), ["10.0.0.1"])
     XCTAssertThrowsError(try AddressBook(hosts: ["h", "h"], procsPerMachine: Int.max, basePort: 20000)) {
       XCTAssertEqual("\($0)", "2 machine(s) × 9223372036854775807 procs is more than the 65535 TCP ports")
     }
