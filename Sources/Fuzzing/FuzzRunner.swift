@@ -88,7 +88,7 @@ public struct FuzzRunner {
     0, 1, 10, 1000, 65535, 100_000, 10_000_000, 1_000_000_000, 4_294_967_295, 1_000_000_000_000,
   ]
 
-  public init(meter: AllocationMeter, slowLimit: Double = 1) {
+  public init(meter: AllocationMeter, slowLimit: Double = 2) {
     self.meter = meter
     self.slowLimit = slowLimit
   }

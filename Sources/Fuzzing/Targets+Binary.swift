@@ -32,6 +32,8 @@ enum BinaryTargets {
       { n in [0, 0, 8, 3] + be32(n) + be32(28) + be32(28) + [0, 0, 0] },
       { n in [0, 0, 8, 3] + be32(n) + be32(n) + be32(n) },
       { n in DatasetDecoders.gzip([0, 0, 8, 1] + be32(n) + [UInt8](repeating: 0, count: 60_000)) },
+      // 2 KB inflating to 2.2 MB: an output array doubling past deflate's bound shows here.
+      { n in DatasetDecoders.gzip([0, 0, 8, 1] + be32(n) + [UInt8](repeating: 0, count: 2_200_000)) },
     ],
     // A gzip input may inflate up to deflate's limit of 1032 bytes per input byte (never past
     // the size its IDX header declares); a raw one to 4 bytes per label.

@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Seed of the mutation stream (the run is repeated exactly by it).")
   var seed: UInt64 = 1
   @Option(help: "A decode slower than this many seconds is a finding.")
-  var slowLimit = 1.0
+  var slowLimit = 2.0
   @Option(help: "A decode running this many seconds is a hang: the input is saved and the process exits 3.")
   var hangSeconds = 20.0
   @Option(help: "Folder for crash and hang inputs and findings.")

@@ -156,6 +156,10 @@ final class ConfigValidationTests: XCTestCase {
     XCTAssertEqual(
       error("OPTIMIZER_PARAMS", "nesterov = T\u{0}\u{1}x\n  rue").map { "\($0)" },
       "c.ini:5: [OPTIMIZER_PARAMS] nesterov: expected True or False, got 'T??x⏎rue'")
+    // Found by the mutation loop: a repeated section's name, quoted raw.
+    XCTAssertThrowsError(try INIDocument.parse("[A\u{0}B]\n[A\u{0}B]\n", path: "c.ini")) {
+      XCTAssertEqual("\($0)", "c.ini:2: section [A?B] repeated (first at line 1)")
+    }
   }
 
   func testLongLinesAreQuotedShort() {
