@@ -18,6 +18,7 @@ let package = Package(
     .executable(name: "peerd", targets: ["peerd"]),
     .executable(name: "peerctl", targets: ["peerctl"]),
     .executable(name: "peerd-bench", targets: ["PeerdBenchmarks"]),
+    .executable(name: "peerd-fuzz", targets: ["PeerdFuzz"]),
     .library(name: "Learning", targets: ["Learning"]),
   ],
   dependencies: [
@@ -61,16 +62,38 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
 
-    // Executables: argument parsing and wiring only.
+    // Executables: argument parsing and wiring only. PeerdCLI holds the flags and exit codes
+    // peerd and peerctl share.
+    .target(
+      name: "PeerdCLI",
+      dependencies: [
+        "Config", "Topology", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings),
     .executableTarget(
       name: "peerd",
-      dependencies: ["Learning", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Learning", "Numerics", "PeerdCLI", "Config", "Topology",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "peerctl",
       dependencies: [
-        "Learning", "Config", "Datasets", "Topology", "Transport", "Numerics",
+        "Learning", "Config", "Datasets", "Topology", "Transport", "Numerics", "PeerdCLI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings),
+    // Fuzzing: the decoders' harness (a library the tests drive) and peerd-fuzz, which counts
+    // allocations through its own malloc family (CFuzzSupport, linked into it alone).
+    .target(
+      name: "Fuzzing", dependencies: ["Config", "Topology", "Datasets", "Transport", "Sharing", "Numerics"],
+      swiftSettings: swiftSettings),
+    .target(name: "CFuzzSupport", path: "Sources/CFuzzSupport"),
+    .executableTarget(
+      name: "PeerdFuzz",
+      dependencies: [
+        "Fuzzing", "CFuzzSupport", "Numerics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),
     .executableTarget(
@@ -96,7 +119,9 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ], swiftSettings: swiftSettings),
     .testTarget(
-      name: "IntegrationTests", dependencies: ["Learning", "Models", "Transport", "CZeroMQ"],
+      name: "IntegrationTests", dependencies: ["Learning", "Models", "Transport", "CZeroMQ", "Datasets"],
       swiftSettings: swiftSettings),
+    .testTarget(
+      name: "FuzzingTests", dependencies: ["Fuzzing", "Sharing", "Numerics"], swiftSettings: swiftSettings),
   ]
 )

@@ -17,6 +17,8 @@ fi
 echo "test.sh: building release binaries for the integration tests"
 swift build -c release --product peerd 2>&1 | grep -E "error|warning: [^']" || true
 swift build -c release --product peerctl 2>&1 | grep -E "error|warning: [^']" || true
+# The fuzz harness (IntegrationTests/FuzzHarnessTests runs 100,000 inputs per decoder through it).
+swift build -c release --product peerd-fuzz 2>&1 | grep -E "error|warning: [^']" || true
 export PEERD_BIN_DIR="$PWD/.build/release"
 echo "test.sh: building tests"
 swift build --build-tests 2>&1 | grep -E "error|warning: [^']" || true

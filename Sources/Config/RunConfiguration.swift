@@ -13,6 +13,9 @@ public struct RunConfiguration: Sendable {
   public var node: NodeSection
   /// Unknown keys and sections, as `file:line: …` lines. They are warnings, not errors.
   public var warnings: [String]
+  /// The parsed file, kept so that later checks (class names against the registries) can name
+  /// the line of the key they reject.
+  public let document: INIDocument
 
   public static func load(path: String) throws -> RunConfiguration {
     try RunConfiguration(document: INIDocument.load(path: path))
@@ -20,8 +23,9 @@ public struct RunConfiguration: Sendable {
 
   public init(document doc: INIDocument) throws {
     path = doc.path
+    document = doc
     for required in ["DATASET", "OPTIMIZER_PARAMS", "TRAIN_PARAMS"] where doc.section(required) == nil {
-      throw ConfigError(file: doc.path, section: required, message: "required section is missing")
+      throw ConfigError(.missing, file: doc.path, section: required, message: "required section is missing")
     }
     var readers: [SectionReader] = []
     func reader(_ name: String) -> SectionReader { SectionReader(document: doc, name: name) }
@@ -42,9 +46,19 @@ public struct RunConfiguration: Sendable {
 
     let known = Set(readers.map(\.name))
     warnings = doc.sections.filter { !known.contains($0.name) }.map {
-      "\(doc.path):\($0.line): unknown section [\($0.name)] (ignored)"
+      "\(doc.path):\($0.line): unknown section [\(INIDocument.excerpt($0.name, quoted: false))] (ignored)"
     }
     warnings += readers.flatMap { $0.unknownKeyWarnings() }
+  }
+}
+
+extension RunConfiguration {
+  /// An error located at `key` of `section` (at the section header when the key is absent,
+  /// e.g. a default that does not fit).
+  public func error(_ kind: ConfigError.Kind, section: String, key: String, _ message: String) -> ConfigError {
+    ConfigError(
+      kind, file: path, line: document.entry(section, key)?.line ?? document.section(section)?.line,
+      section: section, key: key, message: message)
   }
 }
 

@@ -15,9 +15,9 @@ public struct SectionReader {
 
   func entry(_ key: String) -> INIDocument.Entry? { document.entry(name, key) }
 
-  func error(_ key: String, _ message: String) -> ConfigError {
+  func error(_ key: String, _ message: String, _ kind: ConfigError.Kind = .malformedValue) -> ConfigError {
     ConfigError(
-      file: document.path, line: entry(key)?.line ?? document.section(name)?.line, section: name, key: key,
+      kind, file: document.path, line: entry(key)?.line ?? document.section(name)?.line, section: name, key: key,
       message: message)
   }
 
@@ -34,36 +34,71 @@ public struct SectionReader {
   }
 
   public mutating func required(_ key: String) throws -> String {
-    guard let v = nonEmpty(key) else { throw error(key, "required key is missing or blank") }
+    guard let v = nonEmpty(key) else { throw error(key, "required key is missing or blank", .missing) }
     return v
   }
 
   public mutating func int(_ key: String) throws -> Int? {
     guard let v = nonEmpty(key) else { return nil }
-    guard let i = Int(v) else { throw error(key, "expected a whole number, got '\(v)'") }
+    guard let i = Int(v) else { throw error(key, "expected a whole number, got \(INIDocument.excerpt(v))") }
     return i
   }
 
-  public mutating func int(_ key: String, default value: Int, min: Int? = nil) throws -> Int {
-    let v = try int(key) ?? value
-    if let min, v < min { throw error(key, "must be at least \(min), got \(v)") }
+  /// A whole number within `min…max`; a value outside (even one too large for `Int`) is an
+  /// error that states the bound.
+  public mutating func int(_ key: String, default value: Int, min: Int? = nil, max: Int? = nil) throws -> Int {
+    try int(key, min: min, max: max) ?? value
+  }
+
+  /// A whole number within `min…max`, or nil when the key is absent or blank.
+  public mutating func int(_ key: String, min: Int?, max: Int?) throws -> Int? {
+    guard let text = nonEmpty(key) else { return nil }
+    func outOfRange() -> ConfigError {
+      let got = INIDocument.excerpt(text, quoted: false)
+      switch (min, max) {
+      case (let lo?, let hi?): return error(key, "must be between \(lo) and \(hi), got \(got)", .outOfRange)
+      case (let lo?, nil): return error(key, "must be at least \(lo), got \(got)", .outOfRange)
+      case (nil, let hi?): return error(key, "must be at most \(hi), got \(got)", .outOfRange)
+      case (nil, nil): return error(key, "\(got) does not fit a 64-bit integer", .outOfRange)
+      }
+    }
+    guard let v = Int(text) else {
+      let digits = text.drop { $0 == "-" || $0 == "+" }
+      if !digits.isEmpty && digits.allSatisfy({ $0.isASCII && $0.isNumber }) { throw outOfRange() }
+      throw error(key, "expected a whole number, got \(INIDocument.excerpt(text))")
+    }
+    if let min, v < min { throw outOfRange() }
+    if let max, v > max { throw outOfRange() }
     return v
   }
 
   public mutating func double(_ key: String) throws -> Double? {
     guard let v = nonEmpty(key) else { return nil }
-    guard let d = Double(v), d.isFinite else { throw error(key, "expected a number, got '\(v)'") }
+    guard let d = Double(v), d.isFinite else { throw error(key, "expected a number, got \(INIDocument.excerpt(v))") }
     return d
   }
 
   public mutating func double(_ key: String, default value: Double) throws -> Double { try double(key) ?? value }
+
+  /// A number for which `valid` holds; otherwise an error saying it `must be <expected>`
+  /// (for example "in [0, 1)"), quoting the value as written.
+  public mutating func double(_ key: String, default value: Double, expected: String, where valid: (Double) -> Bool)
+    throws -> Double
+  {
+    let text = nonEmpty(key)
+    let v = try double(key) ?? value
+    guard valid(v) else {
+      throw error(key, "must be \(expected), got \(INIDocument.excerpt(text ?? "\(v)", quoted: false))", .outOfRange)
+    }
+    return v
+  }
 
   public mutating func bool(_ key: String) throws -> Bool? {
     guard let v = nonEmpty(key) else { return nil }
     switch v.lowercased() {
     case "true", "yes", "on", "1": return true
     case "false", "no", "off", "0": return false
-    default: throw error(key, "expected True or False, got '\(v)'")
+    default: throw error(key, "expected True or False, got \(INIDocument.excerpt(v))")
     }
   }
 
@@ -78,7 +113,7 @@ public struct SectionReader {
     let parts = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     return try parts.map { p in
       guard let d = Double(p), d.isFinite else {
-        throw error(key, "expected a list of numbers like [0.1, 0.2], got '\(p)' in it")
+        throw error(key, "expected a list of numbers like [0.1, 0.2], got \(INIDocument.excerpt(p)) in it")
       }
       return d
     }
@@ -87,7 +122,9 @@ public struct SectionReader {
   public mutating func ints(_ key: String) throws -> [Int]? {
     try doubles(key).map { list in
       try list.map { d in
-        guard d == d.rounded(), abs(d) < 1e15 else { throw error(key, "expected whole numbers, got \(d)") }
+        guard d == d.rounded(), abs(d) < 1e15 else {
+          throw error(key, "expected whole numbers, got \(INIDocument.excerpt("\(d)", quoted: false))")
+        }
         return Int(d)
       }
     }
@@ -99,7 +136,7 @@ public struct SectionReader {
   /// Warnings for keys this section has that nobody read.
   public func unknownKeyWarnings() -> [String] {
     (document.section(name)?.entries ?? []).filter { !used.contains($0.key) }.map {
-      "\(document.path):\($0.line): unknown key '\($0.key)' in [\(name)] (ignored)"
+      "\(document.path):\($0.line): unknown key \(INIDocument.excerpt($0.key)) in [\(name)] (ignored)"
     }
   }
 

@@ -38,11 +38,11 @@ public struct DatasetSection: Sendable {
   init(_ r: inout SectionReader) throws {
     let package = r.nonEmpty("dataset_package")
     guard let ds = ClassReference(package: package, className: r.nonEmpty("dataset_class")) else {
-      throw r.error("dataset_class", "required key is missing (e.g. dataset_class = MNIST)")
+      throw r.error("dataset_class", "required key is missing (e.g. dataset_class = MNIST)", .missing)
     }
     datasetClass = ds
     guard let model = ClassReference(package: r.nonEmpty("model_package"), className: r.nonEmpty("model_class")) else {
-      throw r.error("model_class", "required key is missing (e.g. model_class = LogisticRegression)")
+      throw r.error("model_class", "required key is missing (e.g. model_class = LogisticRegression)", .missing)
     }
     modelClass = model
     trainDir = r.nonEmpty("train_dir")
@@ -56,27 +56,48 @@ public struct DatasetSection: Sendable {
     case "true", "yes", "1", "shards", "kshard", "niid": partition = .shards
     case "dirichlet": partition = .dirichlet
     case "classes", "limited_classes": partition = .classes
-    default: throw r.error("partition_niid", "expected False, True (shards), dirichlet or classes, got '\(niid)'")
+    default:
+      throw r.error(
+        "partition_niid", "expected False, True (shards), dirichlet or classes, got \(INIDocument.excerpt(niid))",
+        .unsupported)
     }
-    shards = try r.int("shards", default: 2, min: 1)
+    shards = try r.int("shards", default: 2, min: 1, max: ConfigLimits.shards)
     dirichletAlpha = try r.double("dirichlet_alpha") ?? r.double("alpha") ?? 0.5
-    if dirichletAlpha <= 0 { throw r.error("dirichlet_alpha", "must be positive, got \(dirichletAlpha)") }
-    classesPerNode = try r.int("classes_per_node", default: 2, min: 1)
+    if dirichletAlpha <= 0 {
+      throw r.error(
+        r.entry("dirichlet_alpha") == nil ? "alpha" : "dirichlet_alpha", "must be positive, got \(dirichletAlpha)",
+        .outOfRange)
+    }
+    classesPerNode = try r.int("classes_per_node", default: 2, min: 1, max: ConfigLimits.classesPerNode)
     validationSource = r.nonEmpty("validation_source") ?? "Train"
     guard ["train", "test"].contains(validationSource.lowercased()) else {
-      throw r.error("validation_source", "expected Train or Test, got '\(validationSource)'")
+      throw r.error(
+        "validation_source", "expected Train or Test, got \(INIDocument.excerpt(validationSource))", .unsupported)
     }
-    validationSize = try r.double("validation_size", default: 0)
-    guard validationSize >= 0 && validationSize < 1 else {
-      throw r.error("validation_size", "expected a fraction in [0, 1), got \(validationSize)")
-    }
+    validationSize = try r.double("validation_size", default: 0, expected: "a fraction in [0, 1)") { $0 >= 0 && $0 < 1 }
     syntheticKind = r.nonEmpty("synthetic_kind") ?? "gaussian"
-    syntheticAlpha = try r.double("synthetic_alpha", default: 1)
-    syntheticBeta = try r.double("synthetic_beta", default: 1)
-    samplesPerNode = try r.int("samples_per_node")
-    testSamples = try r.int("test_samples")
-    embeddingDim = try r.int("embedding_dim", default: 20, min: 1)
+    // Variances of LEAF Synthetic(α, β): a negative one would make every feature NaN.
+    syntheticAlpha = try r.double("synthetic_alpha", default: 1, expected: "a variance ≥ 0") { $0 >= 0 }
+    syntheticBeta = try r.double("synthetic_beta", default: 1, expected: "a variance ≥ 0") { $0 >= 0 }
+    samplesPerNode = try r.int("samples_per_node", min: 1, max: ConfigLimits.samplesPerNode)
+    testSamples = try r.int("test_samples", min: 1, max: ConfigLimits.testSamples)
+    embeddingDim = try r.int("embedding_dim", default: 20, min: 1, max: ConfigLimits.embeddingDimension)
     hiddenSizes = try r.ints("hidden_sizes")
+    if let widths = hiddenSizes {
+      // An MLP without hidden layers is LogisticRegression; a width of 0 gives BLAS an empty
+      // matrix (OpenBLAS prints "illegal value" and trains nothing).
+      guard !widths.isEmpty else {
+        throw r.error("hidden_sizes", "give at least one hidden width, like [200, 200]", .outOfRange)
+      }
+      guard widths.count <= ConfigLimits.hiddenLayers else {
+        throw r.error(
+          "hidden_sizes", "at most \(ConfigLimits.hiddenLayers) hidden layers, got \(widths.count)", .outOfRange)
+      }
+      if let bad = widths.first(where: { $0 < 1 || $0 > ConfigLimits.hiddenWidth }) {
+        throw r.error(
+          "hidden_sizes", "each width must be between 1 and \(ConfigLimits.hiddenWidth), got \(bad)", .outOfRange)
+      }
+    }
     cacheDir = r.nonEmpty("cache_dir")
     r.accept(["num_classes", "n_procs"])
   }
@@ -97,16 +118,32 @@ public struct OptimizerSection: Sendable {
     optimizerClass =
       ClassReference(package: r.nonEmpty("optimizer_package"), className: r.nonEmpty("optimizer_class"))
       ?? ClassReference(package: nil, className: "SGD")!
-    guard let lr = try r.double("lr") else { throw r.error("lr", "required key is missing (the learning rate)") }
-    guard lr > 0 else { throw r.error("lr", "must be positive, got \(lr)") }
-    self.lr = lr
-    momentum = try r.double("momentum", default: 0)
-    weightDecay = try r.double("weight_decay", default: 0)
+    guard r.nonEmpty("lr") != nil else { throw r.error("lr", "required key is missing (the learning rate)", .missing) }
+    // The optimizers compute in float32: a value that rounds to 0 or infinity there is as
+    // wrong as a negative one. torch.optim rejects the same ranges.
+    let float32 = "within float32 range (1e-38 to 3e38)"
+    lr = try r.double("lr", default: 0, expected: "positive and \(float32)", where: Self.isPositiveFloat32)
+    momentum = try r.double("momentum", default: 0, expected: "in [0, 1)") { $0 >= 0 && $0 < 1 }
+    weightDecay = try r.double("weight_decay", default: 0, expected: "≥ 0 and \(float32)") {
+      $0 == 0 || Self.isPositiveFloat32($0)
+    }
+    dampening = try r.double("dampening", default: 0, expected: "in [0, 1]") { $0 >= 0 && $0 <= 1 }
     nesterov = try r.bool("nesterov", default: false)
-    dampening = try r.double("dampening", default: 0)
+    if nesterov && (momentum == 0 || dampening != 0) {
+      throw r.error("nesterov", "Nesterov momentum needs momentum > 0 and dampening = 0", .outOfRange)
+    }
     betas = try r.doubles("betas") ?? [0.9, 0.999]
     guard betas.count == 2 else { throw r.error("betas", "expected two numbers like (0.9, 0.999)") }
-    eps = try r.double("eps", default: 1e-8)
+    guard betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
+      throw r.error(
+        "betas", "each must be in [0, 1), got (\(betas.map { "\($0)" }.joined(separator: ", ")))", .outOfRange)
+    }
+    eps = try r.double("eps", default: 1e-8, expected: "positive and \(float32)", where: Self.isPositiveFloat32)
+  }
+
+  /// Positive, and neither 0 nor infinite once rounded to float32.
+  static func isPositiveFloat32(_ v: Double) -> Bool {
+    v > 0 && Float(v) >= Float.leastNormalMagnitude && Float(v).isFinite
   }
 }
 
@@ -121,9 +158,9 @@ public struct TrainSection: Sendable {
 
   init(_ r: inout SectionReader) throws {
     r.accept(["training_package", "training_class"])
-    rounds = try r.int("rounds", default: 1, min: 1)
+    rounds = try r.int("rounds", default: 1, min: 1, max: ConfigLimits.rounds)
     fullEpochs = try r.bool("full_epochs", default: false)
-    batchSize = try r.int("batch_size", default: 16, min: 1)
+    batchSize = try r.int("batch_size", default: 16, min: 1, max: ConfigLimits.batchSize)
     shuffle = try r.bool("shuffle", default: true)
     lossClass =
       ClassReference(package: r.nonEmpty("loss_package"), className: r.nonEmpty("loss_class"))
@@ -147,7 +184,11 @@ public struct CommunicationSection: Sendable {
       ClassReference(package: r.nonEmpty("comm_package"), className: r.nonEmpty("comm_class"))?.className ?? "TCP"
     addressesFilepath = r.nonEmpty("addresses_filepath")
     basePort = try r.int("base_port") ?? r.int("offset") ?? 20000
-    guard basePort > 0 && basePort < 65536 else { throw r.error("base_port", "must be a TCP port, got \(basePort)") }
+    guard basePort > 0 && basePort < 65536 else {
+      throw r.error(
+        r.entry("base_port") == nil ? "offset" : "base_port", "must be a TCP port 1…65535, got \(basePort)", .outOfRange
+      )
+    }
     security = r.nonEmpty("security")?.lowercased() ?? "none"
     guard ["none", "curve"].contains(security) else {
       throw r.error("security", "expected none or curve, got '\(security)'")
@@ -245,16 +286,20 @@ public struct NodeSection: Sendable {
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
-    iterations = try r.int("iterations", default: 80, min: 1)
-    testAfter = try r.int("test_after", default: 10, min: 0)
-    trainEvaluateAfter = try r.int("train_evaluate_after", default: 10, min: 0)
+    iterations = try r.int("iterations", default: 80, min: 1, max: ConfigLimits.iterations)
+    testAfter = try r.int("test_after", default: 10, min: 0, max: ConfigLimits.iterations)
+    trainEvaluateAfter = try r.int("train_evaluate_after", default: 10, min: 0, max: ConfigLimits.iterations)
     peerTimeout = try r.double("peer_timeout", default: 30)
     guard peerTimeout > 0 else { throw r.error("peer_timeout", "must be positive seconds, got \(peerTimeout)") }
     startTimeout = try r.double("start_timeout", default: 120)
     guard startTimeout > 0 else { throw r.error("start_timeout", "must be positive seconds, got \(startTimeout)") }
     resetOptimizer = try r.bool("reset_optimizer", default: false)
     logLevel = r.nonEmpty("log_level") ?? "info"
-    evalBatchSize = try r.int("eval_batch_size", default: 1024, min: 1)
+    guard LogLevel(name: logLevel) != nil else {
+      throw r.error(
+        "log_level", "expected one of \(LogLevel.names), got \(INIDocument.excerpt(logLevel))", .unsupported)
+    }
+    evalBatchSize = try r.int("eval_batch_size", default: 1024, min: 1, max: ConfigLimits.batchSize)
     saveWeights = try r.bool("save_weights", default: true)
     checkpointEvery = try r.int("checkpoint_every", default: 0, min: 0)
     isolationLimit = try r.double("isolation_limit", default: 0.5)

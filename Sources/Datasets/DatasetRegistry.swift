@@ -84,7 +84,9 @@ public enum DatasetRegistry {
   public static var names: [String] { registry.names }
 
   public static func load(_ s: DatasetSettings, node: Int, nodes: Int) throws -> NodeShard {
-    guard node >= 0 && node < nodes else { throw DatasetError("node \(node) is outside 0..<\(nodes)") }
+    guard node >= 0 && node < nodes else {
+      throw DatasetError("node \(node) is outside 0..<\(nodes)", kind: .badSettings)
+    }
     let entry = try registry.resolve(s.name)
     var settings = s
     settings.name = entry.name
@@ -149,7 +151,7 @@ public enum DatasetRegistry {
       kind = .celeba(imagesDir: try directory(s.imagesDir ?? "celeba/img_align_celeba", what: "Celeba images_dir"))
     }
     guard s.partition == .iid || s.partition == .byUser else {
-      throw DatasetError("\(s.name) is split by LEAF user; partition_niid and sizes do not apply")
+      throw DatasetError("\(s.name) is split by LEAF user; partition_niid and sizes do not apply", kind: .badSettings)
     }
     let loaded = try LEAFReader.load(
       trainDir: trainDir, testDir: testDir, kind: kind, classes: femnist ? 62 : 2, node: node, nodes: nodes,
@@ -203,10 +205,17 @@ public enum DatasetRegistry {
     guard let v = s.validation, v.fraction > 0 else {
       return NodeShard(train: train, test: test, validation: nil, metadata: meta)
     }
-    guard v.fraction < 1 else { throw DatasetError("validation_size must be below 1, got \(v.fraction)") }
+    guard v.fraction < 1 else {
+      throw DatasetError("validation_size must be below 1, got \(v.fraction)", kind: .badSettings)
+    }
     switch v.source {
     case .train:
       let cut = Int(Double(train.count) * (1 - v.fraction))
+      guard cut > 0 else {
+        throw DatasetError(
+          "validation_size \(v.fraction) leaves this node none of its \(train.count) training samples",
+          kind: .emptyShard)
+      }
       return NodeShard(
         train: SubsetSource(base: train, indices: Array(0..<cut)), test: test,
         validation: SubsetSource(base: train, indices: Array(cut..<train.count)), metadata: meta)

@@ -30,24 +30,58 @@ enum IDX {
   }
 
   /// The path of the uncompressed bytes: the file itself, or its decoded cache (built once).
+  ///
+  /// The cache is named by the XXH64 hash of the compressed file's bytes (`ContentHash`), so
+  /// it belongs to that exact content: a damaged file with the same name, size and
+  /// modification time as one decoded before misses the cache and fails its own checks.
   static func decodedPath(_ path: String, cacheDirectory: String) throws -> String {
     guard let head = FileHandle(forReadingAtPath: path) else { throw DatasetError.missing("file", path: path) }
     let magic = head.readData(ofLength: 2)
     try? head.close()
     if !Gzip.isGzip(magic) { return path }
-    let attributes = try FileManager.default.attributesOfItem(atPath: path)
-    let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-    let mtime = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
-    let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-    let cached = (cacheDirectory as NSString).appendingPathComponent("\(name)-\(size)-\(mtime).idx")
-    if FileManager.default.fileExists(atPath: cached) { return cached }
     guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError.missing("file", path: path) }
-    let decoded = try Gzip.decompress(data, path: path)
-    try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+    let hash = data.withUnsafeBytes { ContentHash.xxh64($0) }
+    let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    let cached = (cacheDirectory as NSString).appendingPathComponent("\(name)-xxh64-\(ContentHash.hex(hash)).idx")
+    if FileManager.default.fileExists(atPath: cached) { return cached }
+    let decoded = try decompress(data, path: path)
+    do {
+      try FileSystem.createDirectory(
+        cacheDirectory, for: "create the dataset cache folder (set cache_dir or $PEERD_CACHE)")
+    } catch { throw DatasetError("\(error)", kind: .cache) }
     guard publishCache(Data(decoded), at: cached) else {
-      throw DatasetError("\(cacheDirectory): cannot write the decoded cache (set cache_dir or $PEERD_CACHE)")
+      throw DatasetError(
+        "\(cacheDirectory): cannot write the decoded cache (set cache_dir or $PEERD_CACHE)", kind: .cache)
     }
     return cached
+  }
+
+  /// The most bytes an IDX file may declare: 2 GiB, 40 times MNIST's training images.
+  static let maximumSize = 1 << 31
+
+  /// Decompresses a gzip IDX file, stopping as soon as the output passes the size its header
+  /// declares (or `maximumSize` while the header is incomplete or unusable).
+  static func decompress(_ data: Data, path: String) throws -> [UInt8] {
+    try Gzip.decompress(
+      data, path: path, declaredSize: { decoded in decoded.withUnsafeBytes { declaredSize($0) } },
+      maximumSize: maximumSize)
+  }
+
+  /// The exact file size an IDX header declares (4 magic bytes `0 0 type dims`, `dims`
+  /// big-endian u32 sizes, then the data), or nil while `b` is shorter than the header, the
+  /// element type is not unsigned bytes, or the size passes `maximumSize`.
+  static func declaredSize(_ b: UnsafeRawBufferPointer) -> Int? {
+    guard b.count >= 4, b[0] == 0, b[1] == 0, b[2] == 0x08 else { return nil }
+    let dims = Int(b[3])
+    let header = 4 + 4 * dims
+    guard b.count >= header else { return nil }
+    var size = 1
+    for d in 0..<dims {
+      let (product, overflow) = size.multipliedReportingOverflow(by: u32(b, 4 + 4 * d))
+      guard !overflow, product <= maximumSize else { return nil }
+      size = product
+    }
+    return header + size <= maximumSize ? header + size : nil
   }
 
   /// `length` bytes at `base + i·stride` for each i of `indices`, read with pread into one array.
@@ -78,7 +112,9 @@ enum IDX {
     _ b: UnsafeRawBufferPointer, _ path: String, magic: Int, fields: Int, kind: String
   ) throws -> [Int] {
     let length = 4 * (fields + 1)
-    guard b.count >= length else { throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)") }
+    guard b.count >= length else {
+      throw DatasetError("\(path): truncated IDX header (\(b.count) bytes)", kind: .truncated)
+    }
     guard u32(b, 0) == magic else {
       throw DatasetError(
         "\(path): wrong magic number 0x\(String(u32(b, 0), radix: 16)); expected 0x\(String(magic, radix: 16)) (IDX \(kind))"
@@ -89,7 +125,12 @@ enum IDX {
 
   static func images(_ path: String, cacheDirectory: String) throws -> Images {
     let file = try mapDecoded(path, cacheDirectory: cacheDirectory)
-    let b = file.bytes
+    let (count, rows, cols) = try imageHeader(file.bytes, path)
+    return Images(file: file, count: count, rows: rows, cols: cols, offset: 16)
+  }
+
+  /// The count and size of the images an IDX image file holds, checked against its length.
+  static func imageHeader(_ b: UnsafeRawBufferPointer, _ path: String) throws -> (count: Int, rows: Int, cols: Int) {
     let fields = try header(b, path, magic: 0x803, fields: 3, kind: "images")
     let (count, rows, cols) = (fields[0], fields[1], fields[2])
     // Three u32 fields can multiply past Int.max; a header that does is as wrong as a short file.
@@ -98,18 +139,25 @@ enum IDX {
     guard rows > 0, cols > 0, count > 0, !planeOverflow, !overflow, pixels == b.count - 16 else {
       let size = planeOverflow || overflow ? "more than \(Int.max)" : "\(16 + pixels)"
       throw DatasetError(
-        "\(path): header says \(count) images of \(rows)×\(cols) (\(size) bytes), file has \(b.count) bytes (truncated?)"
-      )
+        "\(path): header says \(count) images of \(rows)×\(cols) (\(size) bytes), file has \(b.count) bytes (truncated?)",
+        kind: !planeOverflow && !overflow && pixels > b.count - 16 ? .truncated : .malformed)
     }
-    return Images(file: file, count: count, rows: rows, cols: cols, offset: 16)
+    return (count, rows, cols)
   }
 
   static func labels(_ path: String, cacheDirectory: String) throws -> [Int32] {
     let file = try mapDecoded(path, cacheDirectory: cacheDirectory)
-    let b = file.bytes
+    return try labels(file.bytes, path)
+  }
+
+  /// The labels of an IDX label file; the count is checked against the length before any
+  /// array of that count exists.
+  static func labels(_ b: UnsafeRawBufferPointer, _ path: String) throws -> [Int32] {
     let count = try header(b, path, magic: 0x801, fields: 1, kind: "labels")[0]
     guard 8 + count == b.count else {
-      throw DatasetError("\(path): header says \(count) labels, file holds \(b.count - 8) (truncated?)")
+      throw DatasetError(
+        "\(path): header says \(count) labels, file holds \(b.count - 8) (truncated?)",
+        kind: 8 + count > b.count ? .truncated : .malformed)
     }
     return (0..<count).map { Int32(b[8 + $0]) }
   }

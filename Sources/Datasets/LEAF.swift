@@ -37,9 +37,14 @@ enum LEAFReader {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DatasetError.missing("LEAF file", path: path)
     }
+    return try parse(data, path: path, classes: classes, keep: keep)
+  }
+
+  /// The users of one LEAF file's bytes with their samples, validated; `path` names it in errors.
+  static func parse(_ data: Data, path: String, classes: Int, keep: (String) -> Bool) throws -> [UserSamples] {
     let root: Any
     do { root = try JSONSerialization.jsonObject(with: data) } catch {
-      throw DatasetError("\(path): not valid JSON (truncated?)")
+      throw DatasetError("\(path): not valid JSON (\(jsonProblem(error)))")
     }
     guard let object = root as? [String: Any], let users = object["users"] as? [String],
       let counts = object["num_samples"] as? [Int], let userData = object["user_data"] as? [String: Any]
@@ -53,21 +58,31 @@ enum LEAFReader {
     for (user, count) in zip(users, counts) where keep(user) {
       guard let entry = userData[user] as? [String: Any], let x = entry["x"] as? [Any], let yRaw = entry["y"] as? [Any]
       else {
-        throw DatasetError("\(path): user '\(user)' has no user_data with 'x' and 'y' lists")
+        throw DatasetError("\(path): user \(MessageText.quote(user)) has no user_data with 'x' and 'y' lists")
       }
       guard x.count == count, yRaw.count == count else {
-        throw DatasetError("\(path): user '\(user)' has \(x.count) x and \(yRaw.count) y, num_samples says \(count)")
+        throw DatasetError(
+          "\(path): user \(MessageText.quote(user)) has \(x.count) x and \(yRaw.count) y, num_samples says \(count)")
       }
       let y: [Int32] = try yRaw.enumerated().map { i, v in
-        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0, n.intValue < classes
+        // Compare as a double first: `intValue` of 1e300 is not a number of classes.
+        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.doubleValue >= 0,
+          n.doubleValue < Double(classes)
         else {
-          throw DatasetError("\(path): user '\(user)' sample \(i) has label \(v); expected 0…\(classes - 1)")
+          throw DatasetError(
+            "\(path): user \(MessageText.quote(user)) sample \(i) has label \(MessageText.quote("\(v)")); expected 0…\(classes - 1)"
+          )
         }
         return Int32(n.intValue)
       }
       out.append(UserSamples(user: user, x: x, y: y))
     }
     return out
+  }
+
+  /// Foundation's reason for rejecting a JSON file (position included), without its error domain.
+  static func jsonProblem(_ error: Error) -> String {
+    MessageText.plain(((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "truncated?")
   }
 
   /// All users of the training files, in the deterministic order used for dealing.
@@ -88,16 +103,25 @@ enum LEAFReader {
     let labels = samples.flatMap(\.y)
     switch kind {
     case .femnist:
+      // Every sample's shape is checked before the feature array is sized: reserving
+      // 784 floats per label first let a file of one-byte samples ("x": [0, 0, …]) allocate
+      // 1,568 bytes per input byte (found by the fuzz harness).
+      for s in samples {
+        for (i, item) in s.x.enumerated() {
+          guard let pixels = item as? [Any], pixels.count == 784 else {
+            throw DatasetError("\(path): user \(MessageText.quote(s.user)) sample \(i) is not 784 pixel values")
+          }
+        }
+      }
       var features: [Float] = []
       features.reserveCapacity(labels.count * 784)
       for s in samples {
         for (i, item) in s.x.enumerated() {
-          guard let pixels = item as? [Any], pixels.count == 784 else {
-            throw DatasetError("\(path): user '\(s.user)' sample \(i) is not 784 pixel values")
-          }
-          for p in pixels {
+          for p in item as! [Any] {
             guard let v = (p as? NSNumber)?.floatValue, v.isFinite, v >= 0, v <= 1 else {
-              throw DatasetError("\(path): user '\(s.user)' sample \(i) has pixel \(p); expected a number in [0, 1]")
+              throw DatasetError(
+                "\(path): user \(MessageText.quote(s.user)) sample \(i) has pixel \(MessageText.quote("\(p)")); expected a number in [0, 1]"
+              )
             }
             features.append(v)
           }
@@ -105,13 +129,19 @@ enum LEAFReader {
       }
       return DenseSource(features: features, labels: labels, inputShape: [1, 28, 28], classCount: 62)
     case .celeba(let imagesDir):
+      // As for FEMNIST: every name is checked before 21,168 bytes per sample are reserved.
+      for s in samples {
+        for (i, item) in s.x.enumerated() {
+          guard let name = item as? String, !name.isEmpty, !name.contains("..") else {
+            throw DatasetError("\(path): user \(MessageText.quote(s.user)) sample \(i) is not an image file name")
+          }
+        }
+      }
       var pixels: [UInt8] = []
       pixels.reserveCapacity(labels.count * 3 * 84 * 84)
       for s in samples {
-        for (i, item) in s.x.enumerated() {
-          guard let name = item as? String, !name.contains("..") else {
-            throw DatasetError("\(path): user '\(s.user)' sample \(i) is not an image file name")
-          }
+        for item in s.x {
+          let name = item as! String
           let file = (imagesDir as NSString).appendingPathComponent(name)
           guard let data = FileManager.default.contents(atPath: file) else {
             throw DatasetError.missing("CelebA image", path: file)
@@ -134,7 +164,8 @@ enum LEAFReader {
     let trainFiles = try files(trainDir)
     var order = try users(trainFiles)
     guard nodes <= order.count else {
-      throw DatasetError("\(trainDir): \(order.count) LEAF users cannot give each of \(nodes) nodes at least one")
+      throw DatasetError(
+        "\(trainDir): \(order.count) LEAF users cannot give each of \(nodes) nodes at least one", kind: .badSettings)
     }
     var rng = streams.stream(.dataSplit)
     rng.shuffle(&order)
@@ -145,6 +176,10 @@ enum LEAFReader {
       let samples = try read(f, classes: classes, kind: kind, keep: { mine.contains($0) })
       trainSamples += samples
       total += samples.reduce(0) { $0 + $1.y.count }
+    }
+    guard total > 0 else {
+      throw DatasetError(
+        "\(trainDir): node \(node)'s \(mine.count) LEAF user(s) have no training samples", kind: .emptyShard)
     }
     var testSamples: [UserSamples] = []
     for f in try files(testDir) { testSamples += try read(f, classes: classes, kind: kind, keep: { _ in true }) }

@@ -45,16 +45,21 @@ public enum MovieLensReader {
   /// Reads ratings through a binary cache in `cacheDirectory`: the first process on a machine
   /// parses the CSV and writes the cache atomically; the others (and later runs) load it, which
   /// keeps start-up short when 96 processes start at once.
+  ///
+  /// The cache is named by the XXH64 hash of the CSV's bytes (`ContentHash`): a ratings file
+  /// changed in place, even to one of the same size and modification time, is parsed again
+  /// (and its bad rows reported), never answered from the cache of its former content.
   public static func read(_ path: String, cacheDirectory: String?) throws -> Ratings {
-    guard let cacheDirectory,
-      let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-      let size = (attributes[.size] as? NSNumber)?.intValue
-    else { return try read(path) }
-    let mtime = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
-    let cached = (cacheDirectory as NSString).appendingPathComponent("ratings-\(size)-\(mtime).bin")
-    if let data = FileManager.default.contents(atPath: cached), let r = decodeCache(data) { return r }
-    let r = try read(path)
-    if (try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)) != nil {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DatasetError.missing("MovieLens ratings.csv", path: path)
+    }
+    guard let cacheDirectory else { return try parse(data, path: path) }
+    let hash = data.withUnsafeBytes { ContentHash.xxh64($0) }
+    let cached = (cacheDirectory as NSString).appendingPathComponent("ratings-xxh64-\(ContentHash.hex(hash)).bin")
+    if let bytes = FileManager.default.contents(atPath: cached), let r = decodeCache(bytes) { return r }
+    let r = try parse(data, path: path)
+    // The cache only saves time: a folder that cannot be made is not an error here.
+    if (try? FileSystem.createDirectory(cacheDirectory, for: "create the dataset cache folder")) != nil {
       publishCache(encodeCache(r), at: cached)
     }
     return r
@@ -97,11 +102,17 @@ public enum MovieLensReader {
     return Ratings(users: u, items: i, ratings: r, userCount: users, itemCount: items)
   }
 
-  /// Parses `ratings.csv` (header `userId,movieId,rating,timestamp`; LF or CRLF).
+  /// Reads and parses `ratings.csv` without a cache.
   public static func read(_ path: String) throws -> Ratings {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DatasetError.missing("MovieLens ratings.csv", path: path)
     }
+    return try parse(data, path: path)
+  }
+
+  /// Parses the bytes of `ratings.csv` (header `userId,movieId,rating,timestamp`; lines end in
+  /// LF, CRLF or CR); `path` names the file in errors.
+  public static func parse(_ data: Data, path: String) throws -> Ratings {
     var rawUsers: [Int] = []
     var rawItems: [Int] = []
     var ratings: [Float] = []
@@ -109,14 +120,17 @@ public enum MovieLensReader {
     var sawHeader = false
     try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
       var start = 0
-      func handle(_ line: Substring) throws {
+      func handle(_ text: Substring) throws {
         lineNumber += 1
-        if line.isEmpty { return }
+        if text.isEmpty { return }
+        var line = text
         if !sawHeader {
           sawHeader = true
+          if line.first == "\u{FEFF}" { line = line.dropFirst() }
           guard line.hasPrefix("userId,movieId,rating") else {
             throw DatasetError(
-              "\(path):1: expected the header 'userId,movieId,rating,timestamp', got '\(line.prefix(60))'")
+              "\(path):\(lineNumber): expected the header 'userId,movieId,rating,timestamp', got \(MessageText.quote(line, limit: 60))"
+            )
           }
           return
         }
@@ -125,23 +139,25 @@ public enum MovieLensReader {
           r.isFinite, r >= 0, r <= 10
         else {
           throw DatasetError(
-            "\(path):\(lineNumber): bad rating row '\(line.prefix(80))'; expected userId,movieId,rating,timestamp")
+            "\(path):\(lineNumber): bad rating row \(MessageText.quote(line, limit: 80)); expected userId,movieId,rating,timestamp"
+          )
         }
         rawUsers.append(u)
         rawItems.append(m)
         ratings.append(r)
       }
-      for i in 0...bytes.count {
-        if i == bytes.count || bytes[i] == 0x0A {
-          var end = i
-          if end > start && bytes[end - 1] == 0x0D { end -= 1 }
-          let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+      var i = 0
+      while i <= bytes.count {
+        if i == bytes.count || bytes[i] == 0x0A || bytes[i] == 0x0D {
+          let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
           try handle(line[...])
+          if i + 1 < bytes.count && bytes[i] == 0x0D && bytes[i + 1] == 0x0A { i += 1 }
           start = i + 1
         }
+        i += 1
       }
     }
-    guard !ratings.isEmpty else { throw DatasetError("\(path): no ratings") }
+    guard !ratings.isEmpty else { throw DatasetError("\(path): no ratings after the header", kind: .emptyShard) }
     let userIDs = Array(Set(rawUsers)).sorted()
     let itemIDs = Array(Set(rawItems)).sorted()
     var userIndex: [Int: Int32] = [:]
@@ -159,7 +175,8 @@ public enum MovieLensReader {
     -> (RatingSource, RatingSource)
   {
     guard nodes <= r.userCount else {
-      throw DatasetError("MovieLens has \(r.userCount) users; cannot give each of \(nodes) nodes at least one")
+      throw DatasetError(
+        "MovieLens has \(r.userCount) users; cannot give each of \(nodes) nodes at least one", kind: .badSettings)
     }
     var order = Array(0..<r.userCount)
     var rng = streams.stream(.dataSplit)

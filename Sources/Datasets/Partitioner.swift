@@ -19,27 +19,50 @@ public enum PartitionScheme: Sendable, Equatable {
 /// Computes every node's sample indices from the labels and the seed alone, so each node
 /// computes the same partition independently.
 public enum Partitioner {
+  ///
+  /// Every node must get at least one sample: a node without data would only average, and
+  /// report a training loss of 0. Since every node computes the whole partition, node 0 (and
+  /// `peerctl check`) finds an empty node anywhere in the graph.
   public static func partition(
+    labels: [Int32], classes: Int, nodes: Int, scheme: PartitionScheme, rng seed: Xoshiro256
+  ) throws -> [[Int]] {
+    let parts = try parts(labels: labels, classes: classes, nodes: nodes, scheme: scheme, rng: seed)
+    if let empty = parts.firstIndex(where: \.isEmpty) {
+      let why: String
+      switch scheme {
+      case .sizes(let fractions): why = "sizes gives it \(fractions[empty]) of \(labels.count) samples"
+      case .classesPerNode(let k): why = "its \(k) class(es) have fewer samples than nodes holding them"
+      default: why = "\(labels.count) samples over \(nodes) nodes"
+      }
+      throw DatasetError(
+        "node \(empty) would get no training samples (\(why)); every node needs at least one", kind: .emptyShard)
+    }
+    return parts
+  }
+
+  static func parts(
     labels: [Int32], classes: Int, nodes: Int, scheme: PartitionScheme, rng seed: Xoshiro256
   ) throws -> [[Int]] {
     var rng = seed
     let n = labels.count
-    guard nodes > 0 else { throw DatasetError("the number of nodes must be positive") }
-    guard nodes <= n else { throw DatasetError("cannot split \(n) samples over \(nodes) nodes") }
+    guard nodes > 0 else { throw DatasetError("the number of nodes must be positive", kind: .badSettings) }
+    guard nodes <= n else { throw DatasetError("cannot split \(n) samples over \(nodes) nodes", kind: .badSettings) }
     switch scheme {
     case .iid, .byUser:
       return try bySizes(n: n, fractions: [Double](repeating: 1 / Double(nodes), count: nodes), rng: &rng)
     case .sizes(let fractions):
       guard fractions.count == nodes else {
-        throw DatasetError("sizes lists \(fractions.count) fractions for \(nodes) nodes; give one per node")
+        throw DatasetError(
+          "sizes lists \(fractions.count) fractions for \(nodes) nodes; give one per node", kind: .badSettings)
       }
       guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-3 else {
-        throw DatasetError("sizes must be non-negative fractions summing to 1, got sum \(fractions.reduce(0, +))")
+        throw DatasetError(
+          "sizes must be non-negative fractions summing to 1, got sum \(fractions.reduce(0, +))", kind: .badSettings)
       }
       return try bySizes(n: n, fractions: fractions, rng: &rng)
     case .shards(let perNode):
       guard perNode > 0, nodes * perNode <= n else {
-        throw DatasetError("cannot cut \(n) samples into \(nodes) × \(perNode) shards")
+        throw DatasetError("cannot cut \(n) samples into \(nodes) × \(perNode) shards", kind: .badSettings)
       }
       // Stable sort by label so ties keep index order: the result depends only on the data.
       let sorted = (0..<n).sorted { labels[$0] != labels[$1] ? labels[$0] < labels[$1] : $0 < $1 }
@@ -72,11 +95,14 @@ public enum Partitioner {
       }
       if let empty = parts.firstIndex(where: \.isEmpty) {
         throw DatasetError(
-          "Dirichlet(\(alpha)) left node \(empty) without samples; raise alpha or lower the node count")
+          "Dirichlet(\(alpha)) left node \(empty) without samples; raise alpha or lower the node count",
+          kind: .emptyShard)
       }
       return parts
     case .classesPerNode(let k):
-      guard k > 0, k <= classes else { throw DatasetError("classes_per_node must be 1…\(classes), got \(k)") }
+      guard k > 0, k <= classes else {
+        throw DatasetError("classes_per_node must be 1…\(classes), got \(k)", kind: .badSettings)
+      }
       var holders = [[Int]](repeating: [], count: classes)
       for node in 0..<nodes { for j in 0..<k { holders[(node * k + j) % classes].append(node) } }
       var parts = [[Int]](repeating: [], count: nodes)

@@ -23,6 +23,15 @@ public enum NodeFactory {
 
   public static func prepare(_ plan: NodePlan) throws -> Parts {
     let data = try DatasetRegistry.load(plan.dataset, node: plan.uid, nodes: plan.totalNodes)
+    // The readers and the partitioner refuse empty shards; this holds for any source.
+    guard data.train.count > 0 else {
+      throw PlanError("node \(plan.uid) has no training samples", kind: .emptyShard)
+    }
+    guard data.test.count > 0 || plan.testAfter == 0 else {
+      throw PlanError(
+        "node \(plan.uid) has no test samples to evaluate every \(plan.testAfter) rounds; set test_after = 0 or give it test data",
+        kind: .emptyShard)
+    }
     var modelSettings = plan.model
     completeModelSettings(&modelSettings, from: data.metadata)
     var initRNG = RandomStreams(seed: plan.seed).stream(.initialization)

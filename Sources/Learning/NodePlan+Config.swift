@@ -11,8 +11,17 @@ import Topology
 extension NodePlan {
   public static func resolve(_ request: NodeRequest) throws -> NodePlan {
     let config = try RunConfiguration.load(path: request.configPath)
-    let format = GraphFormat(rawValue: request.graphFormat.lowercased()) ?? .auto
-    let graph = try Graph.read(path: request.graphPath, format: format)
+    guard let format = GraphFormat(rawValue: request.graphFormat.lowercased()) else {
+      throw PlanError(
+        "--graph-type \(quote(request.graphFormat)) is not a graph format; expected one of \(GraphFormat.allCases.map(\.rawValue).joined(separator: ", "))",
+        kind: .badFlag)
+    }
+    if let level = request.logLevel, LogLevel(name: level) == nil {
+      throw PlanError(
+        "--log-level \(quote(level)) is not a log level; expected one of \(LogLevel.names)", kind: .badFlag)
+    }
+    let graphFile = try GraphFile.read(path: request.graphPath, format: format)
+    let graph = graphFile.graph
 
     guard
       let ipPath = request.ipPath
@@ -21,7 +30,7 @@ extension NodePlan {
       throw PlanError("no IP-address file: pass --ip or set [COMMUNICATION] addresses_filepath")
     }
     guard let ipData = FileManager.default.contents(atPath: ipPath) else {
-      throw PlanError("\(ipPath): cannot read the IP-address file")
+      throw AddressBookError(.unreadable, "\(ipPath): cannot read the IP-address file (missing or unreadable)")
     }
     let hosts = try AddressBook.parseHosts(ipData, path: ipPath)
     if let m = request.machines, m != hosts.count {
@@ -51,6 +60,7 @@ extension NodePlan {
     }
 
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
+    plan.warnings += graphFile.warnings.map(\.description)
     plan.neighbours = graph.neighbours(of: uid)
     plan.bindEndpoint = book.bindEndpoint(of: uid)
     var endpoints: [Int: String] = [:]
@@ -73,21 +83,37 @@ extension NodePlan {
   public static func fromConfig(_ c: RunConfiguration, configPath: String, uid: Int, totalNodes: Int) throws -> NodePlan
   {
     let d = c.dataset
-    /// The canonical name a class reference resolves to in its registry, or an error naming the
-    /// config file and listing what is supported.
-    func resolve<M>(_ reference: ClassReference, in registry: Registry<M>) throws -> String {
-      do { return try registry.resolve(reference.className).name } catch { throw PlanError("\(configPath): \(error)") }
+    /// The canonical name a class reference resolves to in its registry. An unsupported class is
+    /// an error at the line of its `_class` key (or of its `_package` key when the class came
+    /// from the package name), listing what the registry supports.
+    func resolve<M>(
+      _ name: String, in registry: Registry<M>, _ section: String, _ key: String, package: String? = nil
+    ) throws -> String {
+      if let entry = registry.entry(named: name) { return entry.name }
+      let located =
+        c.document.entry(section, key) == nil && package.map { c.document.entry(section, $0) != nil } == true
+      throw c.error(
+        .unsupported, section: section, key: located ? package! : key,
+        "\(quote(name)) is not supported; supported: \(registry.names.joined(separator: ", "))")
     }
-    let datasetName = try resolve(d.datasetClass, in: DatasetRegistry.registry)
-    let modelName = try resolve(d.modelClass, in: ModelRegistry.registry)
-    let optimizerName = try resolve(c.optimizer.optimizerClass, in: OptimizerRegistry.registry)
-    let sharingName = try resolve(c.sharing.sharingClass, in: SharingRegistry.registry)
-    let lossName = try resolve(c.train.lossClass, in: LossKind.registry)
-    let algorithmName = try resolve(
-      ClassReference(package: nil, className: c.node.algorithm)!, in: AlgorithmRegistry.registry)
+    let datasetName = try resolve(
+      d.datasetClass.className, in: DatasetRegistry.registry, "DATASET", "dataset_class", package: "dataset_package")
+    let modelName = try resolve(
+      d.modelClass.className, in: ModelRegistry.registry, "DATASET", "model_class", package: "model_package")
+    let optimizerName = try resolve(
+      c.optimizer.optimizerClass.className, in: OptimizerRegistry.registry, "OPTIMIZER_PARAMS", "optimizer_class",
+      package: "optimizer_package")
+    let sharingName = try resolve(
+      c.sharing.sharingClass.className, in: SharingRegistry.registry, "SHARING", "sharing_class",
+      package: "sharing_package")
+    let lossName = try resolve(
+      c.train.lossClass.className, in: LossKind.registry, "TRAIN_PARAMS", "loss_class", package: "loss_package")
+    let algorithmName = try resolve(c.node.algorithm, in: AlgorithmRegistry.registry, "NODE", "algorithm")
     guard c.communication.commClass == "TCP" else {
-      throw PlanError(
-        "\(configPath): [COMMUNICATION] comm_class '\(c.communication.commClass)' is not supported; supported: TCP")
+      throw c.error(
+        .unsupported, section: "COMMUNICATION",
+        key: c.document.entry("COMMUNICATION", "comm_class") == nil ? "comm_package" : "comm_class",
+        "\(quote(c.communication.commClass)) is not supported; supported: TCP")
     }
 
     var dataset = DatasetSettings(
@@ -104,8 +130,9 @@ extension NodePlan {
         source: d.validationSource.lowercased() == "test" ? .test : .train, fraction: d.validationSize)
     }
     guard let kind = SyntheticSettings.Kind(rawValue: d.syntheticKind.lowercased()) else {
-      throw PlanError(
-        "\(configPath): [DATASET] synthetic_kind '\(d.syntheticKind)' is not supported; supported: gaussian, leaf")
+      throw c.error(
+        .unsupported, section: "DATASET", key: "synthetic_kind",
+        "\(quote(d.syntheticKind)) is not supported; supported: gaussian, leaf")
     }
     dataset.synthetic.kind = kind
     dataset.synthetic.alpha = d.syntheticAlpha
@@ -162,8 +189,24 @@ extension NodePlan {
   }
 }
 
-/// A cross-file inconsistency (graph vs IP file vs flags).
+/// `name` quoted for a message, at most 40 characters of it.
+private func quote(_ name: String) -> String { MessageText.quote(name) }
+
+/// A cross-file inconsistency (graph vs IP file vs flags), or a node that cannot run.
 public struct PlanError: Error, CustomStringConvertible {
+  public enum Kind: Sendable, Equatable {
+    /// The graph, the IP file and the flags disagree (node counts, uid, machine id).
+    case inconsistent
+    /// A flag value that names nothing (`--graph-type csv`).
+    case badFlag
+    /// A node with no training samples, or no test samples while it is asked to test.
+    case emptyShard
+  }
+
+  public var kind: Kind
   public var description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ description: String, kind: Kind = .inconsistent) {
+    self.kind = kind
+    self.description = description
+  }
 }

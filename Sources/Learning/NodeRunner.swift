@@ -108,17 +108,14 @@ public enum NodeRunner {
 
   /// Whether a bind endpoint listens on loopback only.
   static func isLoopback(_ endpoint: String) -> Bool {
-    let host = endpoint.replacingOccurrences(of: "tcp://", with: "").split(separator: ":").dropLast().joined(separator: ":")
+    let host = endpoint.replacingOccurrences(of: "tcp://", with: "").split(separator: ":").dropLast().joined(
+      separator: ":")
     return host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "::1"
   }
 
   /// Creates the log dir and proves it writable before anything else happens.
   static func prepareLogDir(_ dir: String) throws {
-    do {
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    } catch {
-      throw PlanError("\(dir): cannot create the log dir (\((error as NSError).localizedFailureReason ?? "\(error)"))")
-    }
+    try FileSystem.createDirectory(dir, for: "create the log directory")
     let probe = (dir as NSString).appendingPathComponent(".peerd-write-test-\(getpid())")
     guard FileManager.default.createFile(atPath: probe, contents: Data("ok".utf8)) else {
       throw PlanError("\(dir): the log dir is not writable")

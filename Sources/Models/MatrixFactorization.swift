@@ -33,6 +33,9 @@ public final class MatrixFactorization: Model {
       throw ModelError(
         "MatrixFactorization needs users, items and dimension > 0 (got \(users), \(items), \(dimension))")
     }
+    let (rows, o1) = users.addingReportingOverflow(items)
+    let (count, o2) = rows.multipliedReportingOverflow(by: dimension + 1)
+    try ModelLimits.check(o1 || o2 ? Int.max : count + 1, "MatrixFactorization")
     self.users = users
     self.items = items
     self.dimension = dimension

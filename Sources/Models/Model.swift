@@ -81,6 +81,32 @@ public protocol Model: AnyObject {
 
 /// Unknown model names, impossible shapes, bad weight files.
 public struct ModelError: Error, CustomStringConvertible, Sendable {
+  public enum Kind: Sendable, Equatable {
+    /// Settings that do not describe a model (a shape, loss or width that does not fit).
+    case invalid
+    /// More parameters than `ModelLimits.maximumParameterCount`.
+    case tooLarge
+  }
+
+  public var kind: Kind
   public var description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ description: String, kind: Kind = .invalid) {
+    self.kind = kind
+    self.description = description
+  }
+}
+
+/// The largest model peerd builds.
+public enum ModelLimits {
+  /// 2^28 parameters: 1 GiB of float32 for the parameters, as much again for the gradients and
+  /// up to twice that for Adam's moments; and the wire header counts parameters in 32 bits.
+  /// The count is checked before the parameter vector is allocated.
+  public static let maximumParameterCount = 1 << 28
+
+  static func check(_ count: Int, _ name: String) throws {
+    guard count <= maximumParameterCount else {
+      throw ModelError(
+        "\(name) would have \(count) parameters; the most peerd builds is \(maximumParameterCount)", kind: .tooLarge)
+    }
+  }
 }

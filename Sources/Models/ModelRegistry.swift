@@ -46,6 +46,9 @@ public enum ModelRegistry {
       },
       .init("MLP") { s, rng in
         guard flat(s) > 0 else { throw ModelError("MLP needs an input shape") }
+        guard !s.hiddenSizes.isEmpty, s.hiddenSizes.allSatisfy({ $0 > 0 }) else {
+          throw ModelError("MLP needs one or more hidden widths, each at least 1, got \(s.hiddenSizes)")
+        }
         var layers: [any Layer] = []
         var width = flat(s)
         for h in s.hiddenSizes {

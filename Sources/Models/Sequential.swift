@@ -41,6 +41,7 @@ public final class Sequential: Model {
     }
     self.sizes = sizes
     self.layout = layout
+    try ModelLimits.check(offset, name)
     parameters = FloatBuffer(count: offset)
     gradients = FloatBuffer(count: offset)
     var at = 0

@@ -3,55 +3,56 @@ import Config
 import Datasets
 import Foundation
 import Learning
+import PeerdCLI
 
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check",
     abstract:
-      "Validate a config (and optionally graph, IP file and data) exactly as peerd would, without starting anything.")
+      "Validate a config (and optionally graph, IP file and data) exactly as peerd would, without starting anything.",
+    discussion:
+      "Warnings (unknown keys, duplicate edges, a disconnected graph) are printed as 'warning: …' lines and do not "
+      + "change the exit code. Exit codes: 0 valid, 2 invalid (one line names the file, line and key).")
 
-  @Option(help: "INI config file.")
-  var config: String
-  @Option(help: "Graph file.")
-  var graph: String?
-  @Option(help: "IP-address JSON.")
-  var ip: String?
-  @Option(help: "Processes per machine.")
-  var procsPerMachine: Int?
-  @Option(help: "Overrides [NODE] iterations.")
-  var iterations: Int?
-  @Option(help: "Print one resolved value instead of a summary: iterations, base-port.")
-  var print: String?
-
-  func validate() throws {
-    if let print, !["iterations", "base-port"].contains(print) {
-      throw ValidationError("--print takes iterations or base-port, got '\(print)'")
-    }
+  /// A single resolved value `--print` writes instead of the summary.
+  enum PrintValue: String, ExpressibleByArgument, CaseIterable {
+    case iterations
+    case basePort = "base-port"
   }
+
+  @OptionGroup var files: RunOptions
+  @Option(name: [.customLong("graph"), .customLong("gf", withSingleDash: true)], help: "Graph file.")
+  var graph: String?
+  @Option(
+    help:
+      "Print one resolved value instead of a summary: \(PrintValue.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var print: PrintValue?
 
   func run() throws {
     do {
-      let cfg = try RunConfiguration.load(path: config)
-      if print == "iterations" {
-        Swift.print(iterations ?? cfg.node.iterations)
+      let cfg = try RunConfiguration.load(path: files.config)
+      switch print {
+      case .iterations:
+        Swift.print(files.iterations ?? cfg.node.iterations)
         return
-      }
-      if print == "base-port" {
+      case .basePort:
         Swift.print(cfg.communication.basePort)
         return
+      case nil:
+        break
       }
-      for w in cfg.warnings { Swift.print("warning: \(w)") }
-      var plan = try NodePlan.fromConfig(cfg, configPath: config, uid: 0, totalNodes: 1)
+      var plan = try NodePlan.fromConfig(cfg, configPath: files.config, uid: 0, totalNodes: 1)
       if let graph {
         plan = try NodePlan.resolve(
           NodeRequest(
-            configPath: config, graphPath: graph, ipPath: ip, uid: 0, procsPerMachine: procsPerMachine,
-            logDir: NSTemporaryDirectory()))
+            configPath: files.config, graphPath: graph, graphFormat: files.graphType.rawValue, ipPath: files.ip,
+            uid: 0, procsPerMachine: files.procsPerMachine, logDir: NSTemporaryDirectory()))
       }
-      if let iterations { plan.iterations = iterations }
+      for w in plan.warnings { Swift.print("warning: \(w)") }
+      if let iterations = files.iterations { plan.iterations = iterations }
       let parts = try NodeFactory.prepare(plan)
       Swift.print(
-        "\(config): ok — \(plan.dataset.name) / \(parts.model.name) (\(parts.model.parameterCount) parameters) / \(plan.optimizer.name) lr \(plan.optimizer.learningRate) / \(plan.algorithm), \(plan.iterations) rounds of \(plan.localSteps) \(plan.fullEpochs ? "epochs" : "steps")"
+        "\(files.config): ok — \(plan.dataset.name) / \(parts.model.name) (\(parts.model.parameterCount) parameters) / \(plan.optimizer.name) lr \(plan.optimizer.learningRate) / \(plan.algorithm), \(plan.iterations) rounds of \(plan.localSteps) \(plan.fullEpochs ? "epochs" : "steps")"
           + (graph.map { " — graph \($0): \(plan.totalNodes) nodes" } ?? ""))
     } catch {
       throw fail("check: \(error)")

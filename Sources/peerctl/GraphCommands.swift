@@ -24,15 +24,20 @@ struct GraphCommand: ParsableCommand {
   var p: Double = 0.1
   @Option(help: "Seed for the random generators.")
   var seed: UInt64 = 1
+  /// The formats a file can be written in (`auto` is only for reading).
+  enum FileFormat: String, ExpressibleByArgument, CaseIterable {
+    case edges, adjacency
+    var graphFormat: GraphFormat { self == .edges ? .edges : .adjacency }
+  }
+
   @Option(help: "File format: edges or adjacency.")
-  var format: String = "edges"
+  var format: FileFormat = .edges
   @Option(name: [.short, .customLong("output")], help: "Where to write the graph (default: standard output).")
   var output: String?
 
   func validate() throws {
-    if nodes < 1 { throw ValidationError("--nodes must be at least 1") }
-    if GraphFormat(rawValue: format) == nil || format == "auto" {
-      throw ValidationError("--format is edges or adjacency")
+    if nodes < 1 || nodes > Graph.maximumNodeCount {
+      throw ValidationError("--nodes must be between 1 and \(Graph.maximumNodeCount), got \(nodes)")
     }
   }
 
@@ -51,9 +56,11 @@ struct GraphCommand: ParsableCommand {
     } catch {
       throw fail("graph: \(error)")
     }
-    let text = graph.serialized(format: GraphFormat(rawValue: format)!)
+    let text = graph.serialized(format: format.graphFormat)
     if let output {
-      try text.write(toFile: output, atomically: true, encoding: .utf8)
+      do { try FileSystem.write(Array(text.utf8), to: output, for: "write the graph file") } catch {
+        throw fail("graph: \(error)")
+      }
       print(
         "\(output): \(graph.nodeCount) nodes, \(graph.edgeCount) edges, \(graph.degreeStatistics), connected: \(graph.isConnected)"
       )
@@ -67,19 +74,23 @@ struct GraphInfoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "graph-info", abstract: "Read a graph file and print its statistics.")
 
-  @Option(help: "Graph file.")
+  @Option(name: [.customLong("graph"), .customLong("gf", withSingleDash: true)], help: "Graph file.")
   var graph: String
-  @Option(help: "Format: edges, adjacency or auto.")
-  var format: String = "auto"
-  @Flag(help: "Print only the node count.")
+  @Option(
+    name: [.customLong("graph-type"), .customLong("format")],
+    help: "Format: \(GraphFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var format: GraphFormat = .auto
+  @Flag(help: "Print only the node count (no warnings).")
   var nodesOnly = false
 
   func run() throws {
     do {
-      let g = try Graph.read(path: graph, format: GraphFormat(rawValue: format) ?? .auto)
+      let file = try GraphFile.read(path: graph, format: format)
+      let g = file.graph
       if nodesOnly {
         print(g.nodeCount)
       } else {
+        for w in file.warnings { print("warning: \(w)") }
         print(
           "\(graph): \(g.nodeCount) nodes, \(g.edgeCount) edges, \(g.degreeStatistics), connected: \(g.isConnected)")
       }

@@ -58,11 +58,15 @@ struct PlotCommand: ParsableCommand {
       }
     }
     let folder = output ?? logDir[0]
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    for (name, plot) in RunReport.plots(runs) {
-      let path = (folder as NSString).appendingPathComponent("\(name).svg")
-      try plot.render().write(toFile: path, atomically: true, encoding: .utf8)
-      print(path)
+    do {
+      try FileSystem.createDirectory(folder, for: "create the plot folder")
+      for (name, plot) in RunReport.plots(runs) {
+        let path = (folder as NSString).appendingPathComponent("\(name).svg")
+        try FileSystem.write(Array(plot.render().utf8), to: path, for: "write the plot")
+        print(path)
+      }
+    } catch {
+      throw fail("plot: \(error)")
     }
   }
 }

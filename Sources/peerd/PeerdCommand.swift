@@ -1,12 +1,15 @@
 import ArgumentParser
+import Config
 import Learning
 import Numerics
+import PeerdCLI
 
 /// `peerd`: one decentralized-learning node.
 ///
 /// Thin by design: it parses flags (long names plus decentralizepy's short ones), asks the
 /// Learning layer to resolve and validate a `NodePlan`, and runs it. Any input error exits with
-/// code 2 before a socket opens; a runtime fault exits with 1 and neighbours carry on.
+/// code 2 before a socket opens, and so does a usage error (ArgumentParser's own code is 64); a
+/// runtime fault exits with 1 and neighbours carry on.
 @main
 struct PeerdCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -15,25 +18,17 @@ struct PeerdCommand: ParsableCommand {
     discussion: "The node's uid is --uid, or machine-id × procs-per-machine + rank. It binds a ROUTER on "
       + "base_port + uid and connects to its neighbours (docs/operations.md). Results go to "
       + "<log-dir>/<uid>_results.json, the log to <log-dir>/<uid>.log. Exit codes: 0 done, 1 runtime fault, "
-      + "2 bad input (before any socket opens), 3 stopped by SIGTERM/SIGINT (results, weights and a checkpoint "
-      + "written), 4 trained alone for more than [NODE] isolation_limit of its rounds.")
+      + "2 bad input or flags (before any socket opens), 3 stopped by SIGTERM/SIGINT (results, weights and a "
+      + "checkpoint written), 4 trained alone for more than [NODE] isolation_limit of its rounds.")
 
-  @Option(name: [.customLong("config"), .customLong("cf", withSingleDash: true)], help: "INI config file.")
-  var config: String
+  /// ArgumentParser's `main()`, with usage errors exiting 2 like every other bad input.
+  static func main() { mainExitingTwoOnUsageErrors() }
+
+  @OptionGroup var files: RunOptions
 
   @Option(
     name: [.customLong("graph"), .customLong("gf", withSingleDash: true)], help: "Graph file (edge or adjacency list).")
   var graph: String
-
-  @Option(
-    name: [.customLong("graph-type"), .customLong("gt", withSingleDash: true)],
-    help: "Graph file format: edges, adjacency or auto.")
-  var graphType: String = "auto"
-
-  @Option(
-    name: [.customLong("ip"), .customLong("addresses")],
-    help: "IP-address JSON mapping machine id to host. Default: [COMMUNICATION] addresses_filepath.")
-  var ip: String?
 
   @Option(
     name: [.customLong("machine-id"), .customLong("mid", withSingleDash: true)],
@@ -48,18 +43,9 @@ struct PeerdCommand: ParsableCommand {
   var uid: Int?
 
   @Option(
-    name: [.customLong("procs-per-machine"), .customLong("ps", withSingleDash: true)], help: "Processes per machine.")
-  var procsPerMachine: Int?
-
-  @Option(
     name: [.customLong("machines"), .customLong("ms", withSingleDash: true)],
     help: "Number of machines (checked against the IP JSON).")
   var machines: Int?
-
-  @Option(
-    name: [.customLong("iterations"), .customLong("is", withSingleDash: true)],
-    help: "Communication rounds (overrides [NODE] iterations).")
-  var iterations: Int?
 
   @Option(
     name: [.customLong("log-dir"), .customLong("ld", withSingleDash: true)],
@@ -78,8 +64,8 @@ struct PeerdCommand: ParsableCommand {
 
   @Option(
     name: [.customLong("log-level"), .customLong("ll", withSingleDash: true)],
-    help: "Log level: debug, info, warning, error.")
-  var logLevel: String?
+    help: "Log level: \(LogLevel.names) (any case).")
+  var logLevel: LogLevel?
 
   @Option(
     name: [.customLong("reset-optimizer"), .customLong("ro", withSingleDash: true)],
@@ -99,17 +85,22 @@ struct PeerdCommand: ParsableCommand {
     if uid != nil && (machineID != nil || rank != nil) {
       throw ValidationError("give either --uid or --machine-id/--rank, not both")
     }
+    if let u = uid, u < 0 { throw ValidationError("--uid must be at least 0, got \(u)") }
     if let r = resetOptimizer, r != 0 && r != 1 { throw ValidationError("--reset-optimizer takes 0 or 1, got \(r)") }
-    if let i = iterations, i < 1 { throw ValidationError("--iterations must be at least 1, got \(i)") }
+    for (flag, value) in [("--test-after", testAfter), ("--train-evaluate-after", trainEvaluateAfter)] {
+      if let v = value, v < 0 || v > ConfigLimits.iterations {
+        throw ValidationError("\(flag) must be between 0 and \(ConfigLimits.iterations), got \(v)")
+      }
+    }
   }
 
   func run() throws {
     MemoryTuning.keepLargeBlocksInHeap()
     let request = NodeRequest(
-      configPath: config, graphPath: graph, graphFormat: graphType, ipPath: ip, machineID: machineID, rank: rank,
-      uid: uid, procsPerMachine: procsPerMachine, machines: machines, iterations: iterations, logDir: logDir,
-      testAfter: testAfter, trainEvaluateAfter: trainEvaluateAfter, logLevel: logLevel,
-      resetOptimizer: resetOptimizer.map { $0 == 1 }, resume: resume)
+      configPath: files.config, graphPath: graph, graphFormat: files.graphType.rawValue, ipPath: files.ip,
+      machineID: machineID, rank: rank, uid: uid, procsPerMachine: files.procsPerMachine, machines: machines,
+      iterations: files.iterations, logDir: logDir, testAfter: testAfter, trainEvaluateAfter: trainEvaluateAfter,
+      logLevel: logLevel?.rawValue, resetOptimizer: resetOptimizer.map { $0 == 1 }, resume: resume)
     let code = NodeRunner.run(request)
     if code != 0 { throw ExitCode(code) }
   }

@@ -159,3 +159,23 @@ final class OptimizerTests: XCTestCase {
     XCTAssertThrowsError(try ModelFile.load(into: b, from: path)) { XCTAssertTrue("\($0)".contains("parameters")) }
   }
 }
+
+final class ModelBoundsTests: XCTestCase {
+  func testOversizedAndDegenerateModelsAreErrorsBeforeAllocation() {
+    var rng = Xoshiro256(seed: 1)
+    let huge = ModelSettings(name: "MLP", inputShape: [784], classes: 10, hiddenSizes: [100_000, 100_000])
+    XCTAssertThrowsError(try ModelRegistry.make(huge, rng: &rng)) {
+      XCTAssertEqual(($0 as? ModelError)?.kind, .tooLarge)
+      XCTAssertEqual("\($0)", "MLP would have 10079600010 parameters; the most peerd builds is 268435456")
+    }
+    for widths in [[0], [], [200, -1]] {
+      XCTAssertThrowsError(
+        try ModelRegistry.make(
+          ModelSettings(name: "MLP", inputShape: [784], classes: 10, hiddenSizes: widths), rng: &rng)
+      ) { XCTAssertEqual(($0 as? ModelError)?.kind, .invalid, "\(widths)") }
+    }
+    XCTAssertThrowsError(try MatrixFactorization(users: 1 << 20, items: 1 << 20, dimension: 10_000, rng: &rng)) {
+      XCTAssertEqual(($0 as? ModelError)?.kind, .tooLarge)
+    }
+  }
+}
