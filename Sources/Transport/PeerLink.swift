@@ -9,9 +9,11 @@ public struct ControlMessage: Sendable, Equatable {
   public var round: Int
   public var degree: Int
   public var flags: UInt8
+  /// The sender's incarnation: a number it drew when its process started, the same in every
+  /// control frame it sends. A new one means the peer restarted.
+  public var incarnation: UInt64
 
-  /// HELLO flag: the sender is probing a peer it believed down, not (re)starting. A HELLO
-  /// without it means "I have just started": the receiver forgets what it held for the sender.
+  /// HELLO flag: the sender is probing a peer it believed down (it has not just started).
   public static let probeFlag: UInt8 = 0x01
 
   public var isProbe: Bool { flags & Self.probeFlag != 0 }
@@ -168,10 +170,17 @@ public final class PeerLink {
   public private(set) var controlBytesSent = 0
   private let parameterCount: Int
 
-  public init(uid: Int, transport: any MessageTransport, parameterCount: Int) {
+  /// Drawn once per process from the system's random source, so a restart (same uid, same seed)
+  /// always announces a new one.
+  public let incarnation: UInt64
+
+  public init(
+    uid: Int, transport: any MessageTransport, parameterCount: Int, incarnation: UInt64 = .random(in: 1...UInt64.max)
+  ) {
     self.uid = uid
     self.transport = transport
     self.parameterCount = parameterCount
+    self.incarnation = incarnation
   }
 
   /// An encoded model frame: encoded once, queued to every recipient.
@@ -258,6 +267,7 @@ public final class PeerLink {
     header.flags = flags
     header.degree = UInt32(clamping: degree)
     header.round = UInt64(max(0, round))
+    header.aux = incarnation
     header.parameterCount = UInt32(parameterCount)
     let bytes = WireCodec.encode(header: header, payload: [])
     let ok = transport.send(bytes, to: peer)
@@ -306,8 +316,9 @@ public final class PeerLink {
     let round = Int(header.round)
     guard header.kind == .model else {
       return .control(
-        ControlMessage(kind: header.kind, sender: sender, round: round, degree: Int(header.degree), flags: header.flags)
-      )
+        ControlMessage(
+          kind: header.kind, sender: sender, round: round, degree: Int(header.degree), flags: header.flags,
+          incarnation: header.aux))
     }
     let share: Share
     do {

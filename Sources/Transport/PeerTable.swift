@@ -28,6 +28,8 @@ public struct PeerTable: Sendable {
     public fileprivate(set) var degree = 0
     /// The round its last frame announced: where that peer is.
     public fileprivate(set) var round = 0
+    /// The incarnation its control frames announce (0 until one arrives).
+    public fileprivate(set) var incarnation: UInt64 = 0
     /// Whether this node and that peer send each other heartbeats (graph neighbours, a FedAvg
     /// server and its clients).
     public let exchangesHeartbeats: Bool
@@ -90,6 +92,16 @@ public struct PeerTable: Sendable {
     p.probeInterval = Self.firstProbeInterval
     peers[uid] = p
     return cameUp
+  }
+
+  /// Records the incarnation a control frame of `uid` announced. Returns true when it is a new
+  /// one after an earlier: the peer restarted.
+  public mutating func noteIncarnation(_ incarnation: UInt64, of uid: Int) -> Bool {
+    guard incarnation != 0 else { return false }
+    if peers[uid] == nil { track(uid) }
+    let previous = peers[uid]!.incarnation
+    peers[uid]!.incarnation = incarnation
+    return previous != 0 && previous != incarnation
   }
 
   /// Marks `uid` down; its first probe goes out at once.

@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import XCTest
 
 @testable import Transport
@@ -20,10 +21,23 @@ final class ProtocolDocumentTests: XCTestCase {
   func testDocumentedExamplesAreWhatTheEncoderProduces() throws {
     let blocks = try hexBlocks()
     XCTAssertEqual(blocks.count, 2)
-    var hello = WireHeader(kind: .hello, sender: 3)
-    hello.degree = 4
-    hello.parameterCount = 7850
-    XCTAssertEqual(WireCodec.encode(header: hello, payload: []), blocks[0])
+    // As a node sends it: PeerLink's control frame, with the incarnation in `aux`.
+    final class Capture: MessageTransport {
+      let localUID = 3
+      var sent: [[UInt8]] = []
+      func send(_ frame: SharedBytes, to uid: Int) -> Bool {
+        sent.append(frame.array)
+        return true
+      }
+      func receive(timeout: Double) throws(TransportError) -> InboundMessage? { nil }
+      func disconnect(_ uid: Int) {}
+      var drops: [String: Int] { [:] }
+      func close() {}
+    }
+    let capture = Capture()
+    let link = PeerLink(uid: 3, transport: capture, parameterCount: 7850, incarnation: 0x0123_4567_89ab_cdef)
+    link.sendControl(.hello, to: 0, round: 0, degree: 4)
+    XCTAssertEqual(capture.sent, [blocks[0]])
     var model = WireHeader(kind: .model, sender: 1)
     model.encoding = .rawFloat32
     model.degree = 2

@@ -89,63 +89,10 @@ public final class ResultsRecorder {
     do {
       var data = try encoded()
       data.append(0x0A)
-      try AtomicFile.write(data, to: path)
+      try FileSystem.write([UInt8](data), to: path, for: "write the results")
       return nil
     } catch {
-      return "could not write results to \(path): \(error)"
-    }
-  }
-}
-
-/// Writes a file so that readers and crashes see either the old content or the new, whole.
-public enum AtomicFile {
-  /// temp file beside the target, write, fsync, rename over the target, fsync the folder.
-  public static func write(_ data: Data, to path: String) throws {
-    let tmp = path + ".tmp"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw AtomicFileError.cannotOpen(tmp, String(cString: strerror(errno))) }
-    var ok = true
-    data.withUnsafeBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-        if n <= 0 {
-          if n < 0 && errno == EINTR { continue }
-          ok = false
-          break
-        }
-        offset += n
-      }
-    }
-    let reason = String(cString: strerror(errno))
-    if !ok || fsync(fd) != 0 {
-      close(fd)
-      unlink(tmp)
-      throw AtomicFileError.cannotWrite(tmp, reason)
-    }
-    close(fd)
-    guard rename(tmp, path) == 0 else {
-      let why = String(cString: strerror(errno))
-      unlink(tmp)
-      throw AtomicFileError.cannotWrite(path, why)
-    }
-    let folder = (path as NSString).deletingLastPathComponent
-    let dfd = open(folder.isEmpty ? "." : folder, O_RDONLY)
-    if dfd >= 0 {
-      _ = fsync(dfd)
-      close(dfd)
-    }
-  }
-}
-
-public enum AtomicFileError: Error, CustomStringConvertible, Equatable {
-  case cannotOpen(String, String)
-  case cannotWrite(String, String)
-
-  public var description: String {
-    switch self {
-    case .cannotOpen(let p, let why): return "\(p): cannot open for writing (\(why))"
-    case .cannotWrite(let p, let why): return "\(p): cannot write (\(why))"
+      return "\(error)"
     }
   }
 }

@@ -80,12 +80,12 @@ extension Node {
       file["ledger"] = Array(try json.encode(link.ledger))
       flushResultsIntoRecord()
       file["results"] = Array(try json.encode(results.results))
-      try AtomicFile.write(Data(file.encoded()), to: path)
+      try FileSystem.write(file.encoded(), to: path, for: "write the checkpoint")
       var e = NodeEvent(kind: .checkpoint, uid: uid, time: elapsed, round: currentRound)
       e.reason = reason
       events.append(e)
     } catch {
-      log.error("could not write the checkpoint \(path): \(error)")
+      log.error("\(error)")
     }
   }
 

@@ -68,15 +68,21 @@ extension Node {
       reject(c.sender, .unexpectedControl(c.kind), "\(c.kind) from \(c.sender), a uid this node does not deal with")
       return
     }
+    // A new incarnation is a restart: whatever this node held for that peer (buffered models,
+    // compression state) belongs to its previous life, and it must be sent this round's model.
+    let restarted = peers.noteIncarnation(c.incarnation, of: c.sender)
+    if restarted {
+      log.info("peer \(c.sender) restarted (new incarnation, its round \(c.round))")
+      peerRestarted(c.sender)
+    }
     switch c.kind {
     case .hello:
-      // A HELLO without the probe flag is a (re)start: whatever this node held for that peer
-      // (buffered models, compression state) belongs to its previous life.
-      if !c.isProbe { peerRestarted(c.sender) }
-      heard(c.sender, round: c.round, degree: c.degree, via: c.isProbe ? "probe" : "HELLO", forceCameUp: !c.isProbe)
+      heard(c.sender, round: c.round, degree: c.degree, via: c.isProbe ? "probe" : "HELLO", forceCameUp: restarted)
       link.sendControl(.helloAck, to: c.sender, round: currentRound, degree: peers.liveNeighbours.count)
     case .helloAck, .heartbeat:
-      heard(c.sender, round: c.round, degree: c.degree, via: c.kind == .heartbeat ? "heartbeat" : "HELLO_ACK")
+      heard(
+        c.sender, round: c.round, degree: c.degree, via: c.kind == .heartbeat ? "heartbeat" : "HELLO_ACK",
+        forceCameUp: restarted)
     case .bye:
       guard peers.state(of: c.sender) != .departed else { return }
       peers.markDeparted(c.sender)
