@@ -168,6 +168,19 @@ extension NodePlan {
     plan.isolationLimit = c.node.isolationLimit
     plan.checkpointEvery = c.node.checkpointEvery
     plan.stepPause = c.node.stepPause
+    let keys = c.node.algorithmKeys
+    var a = AlgorithmSettings()
+    a.rwmTimeout = keys.rwmTimeout ?? c.node.peerTimeout
+    a.swarmAlpha = keys.swarmAlpha
+    a.swarmBeta = keys.swarmBeta
+    a.swarmGamma = keys.swarmGamma
+    a.syncTimeout = keys.syncTimeout
+    a.clientsPerRound = keys.clientsPerRound
+    if let f = keys.clientFraction { a.clientFraction = f }
+    a.roundDeadline = keys.roundDeadline ?? c.node.peerTimeout
+    a.elFanout = keys.elFanout
+    plan.algorithmSettings = a
+    plan.slowdown = keys.slowNodes[uid] ?? 1
     return plan
   }
 
