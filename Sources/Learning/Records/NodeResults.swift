@@ -31,6 +31,10 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var mixedWith = RoundSeries<[Int]>()
   /// The graph neighbours believed alive when the round ended, ascending.
   public var liveNeighbours = RoundSeries<[Int]>()
+  /// RWM and SwarmAvg: this node's age (training counter) when it mixed, before mixing.
+  public var ownAge = RoundSeries<Double>()
+  /// RWM and SwarmAvg: the age (training counter) of each model mixed, in `mixed_with`'s order.
+  public var mixedAges = RoundSeries<[Double]>()
 
   // Run facts.
   public var uid = 0
@@ -42,7 +46,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var roundsCompleted = 0
   /// Rounds that averaged with nobody although the node has graph neighbours.
   public var isolatedRounds = 0
-  /// How the run ended for this node: `running`, `completed`, `stopped`, `isolated`, `failed`.
+  /// How the run ended for this node: `running`, `completed`, `stopped`, `isolated`, `abandoned`,
+  /// `failed`.
   public var outcome = "running"
   /// How many times this node was started on this log dir with `--resume`.
   public var resumes = 0
@@ -86,6 +91,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case evaluateTime = "evaluate_time"
     case mixedWith = "mixed_with"
     case liveNeighbours = "live_neighbours"
+    case ownAge = "own_age"
+    case mixedAges = "mixed_ages"
     case uid, algorithm, sharing
     case parameterCount = "parameter_count"
     case startupTime = "startup_time"
@@ -125,6 +132,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
     evaluateTime = try get(.evaluateTime, .init())
     mixedWith = try get(.mixedWith, .init())
     liveNeighbours = try get(.liveNeighbours, .init())
+    ownAge = try get(.ownAge, .init())
+    mixedAges = try get(.mixedAges, .init())
     uid = try get(.uid, 0)
     algorithm = try get(.algorithm, "")
     sharing = try get(.sharing, "")
