@@ -209,7 +209,8 @@ public enum AlgorithmRegistry {
   public static let registry = Registry<Maker>(
     kind: "[NODE] algorithm",
     [
-      .init("dpsgd") { _ in DPSGD() }
+      .init("dpsgd") { _ in DPSGD() },
+      .init("rwm", aliases: ["random_walk"]) { RandomWalk(settings: $0) },
     ])
 
   public static var names: [String] { registry.names }
