@@ -213,6 +213,7 @@ public enum AlgorithmRegistry {
       .init("rwm", aliases: ["random_walk"]) { RandomWalk(settings: $0) },
       .init("swarmavg", aliases: ["swarm"]) { SwarmAvg(settings: $0) },
       .init("fedavg", aliases: ["federated", "FederatedAveraging"]) { FedAvg(settings: $0) },
+      .init("epidemic", aliases: ["el", "el_local", "EpidemicLearning"]) { EpidemicLearning(settings: $0) },
     ])
 
   public static var names: [String] { registry.names }
