@@ -6,7 +6,7 @@ import XCTest
 /// base_port + 16), half the clients a round; a killed client does not stall the server, and the
 /// server's global model learns.
 final class FedAvgClusterTests: XCTestCase {
-  static let iterations = Int(ProcessInfo.processInfo.environment["PEERD_FEDAVG_ROUNDS"] ?? "") ?? 60
+  static let iterations = Int(ProcessInfo.processInfo.environment["PEERD_FEDAVG_ROUNDS"] ?? "") ?? 100
 
   func testKilledClientDoesNotStallTheServerAndTheGlobalModelLearns() throws {
     let n = AlgorithmRuns.nodes
