@@ -39,6 +39,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
   // Run facts.
   public var uid = 0
   public var algorithm = ""
+  /// `peer`, or FedAvg's `server` or `client`.
+  public var role = "peer"
   public var sharing = ""
   public var parameterCount = 0
   public var startupTime = 0.0
@@ -93,7 +95,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case liveNeighbours = "live_neighbours"
     case ownAge = "own_age"
     case mixedAges = "mixed_ages"
-    case uid, algorithm, sharing
+    case uid, algorithm, role, sharing
     case parameterCount = "parameter_count"
     case startupTime = "startup_time"
     case roundsCompleted = "rounds_completed"
@@ -136,6 +138,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     mixedAges = try get(.mixedAges, .init())
     uid = try get(.uid, 0)
     algorithm = try get(.algorithm, "")
+    role = try get(.role, "peer")
     sharing = try get(.sharing, "")
     parameterCount = try get(.parameterCount, 0)
     startupTime = try get(.startupTime, 0)

@@ -121,6 +121,7 @@ public final class Node {
     var record = NodeResults()
     record.uid = plan.uid
     record.algorithm = plan.algorithm
+    record.role = plan.role.rawValue
     record.sharing = sharing.name
     record.parameterCount = model.parameterCount
     results = ResultsRecorder(
