@@ -20,8 +20,8 @@ Usage: scripts/bench_stragglers.sh [--iterations N] [--slow UID:FACTOR] [--step-
   --log-dir DIR      where the runs go (default: runs/stragglers-<date-time>)
 
 Runs on 16 local nodes, 4-regular graph, MNIST logistic regression (configs/dpsgd_mnist_logreg.ini):
-D-PSGD and SwarmAvg (γ = min(8, degree) = 4 and γ = 3, β = 0, sync_timeout 10 s), each without
-and with the straggler.
+D-PSGD and SwarmAvg (the reference's γ = min(8, degree) = 4, β = 0; then γ = 3; then β = 1;
+sync_timeout 10 s), each without and with the straggler.
 USAGE
 }
 die() { echo "$SELF: $*" >&2; exit 2; }
@@ -51,6 +51,8 @@ RUNS=(
   "swarmavg|algorithm = swarmavg"
   "swarmavg+slow|algorithm = swarmavg;slow_nodes = $SLOW"
   "swarmavg-g3+slow|algorithm = swarmavg;swarm_gamma = 3;slow_nodes = $SLOW"
+  "swarmavg-b1|algorithm = swarmavg;swarm_beta = 1"
+  "swarmavg-b1+slow|algorithm = swarmavg;swarm_beta = 1;slow_nodes = $SLOW"
 )
 printf '%-18s %16s %16s %14s %8s\n' run "fast: median/s" "fast: slowest/s" "slow node/s" wall_s
 for entry in "${RUNS[@]}"; do
