@@ -20,7 +20,8 @@ extension NodePlan {
       endpoints[server] = book.serverEndpoint
     }
     self.endpoints = endpoints
-    bindEndpoint = book.bindEndpoint(of: uid)
+    // A node binds the endpoint its peers connect to; the server's is machine 0's host.
+    bindEndpoint = uid == serverUID ? book.serverEndpoint : book.bindEndpoint(of: uid)
   }
 
   /// Sets this node's role, graph neighbours, heartbeat peers and server uid for its algorithm

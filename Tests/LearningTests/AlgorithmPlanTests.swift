@@ -1,4 +1,5 @@
 import Config
+import Foundation
 import Topology
 import XCTest
 
@@ -59,5 +60,34 @@ final class AlgorithmPlanTests: XCTestCase {
     XCTAssertEqual(AlgorithmSettings().fanout(nodes: 17), 5)
     XCTAssertEqual(AlgorithmSettings().gamma(degree: 4), 4)
     XCTAssertEqual(AlgorithmSettings().gamma(degree: 12), 8)
+  }
+
+  /// FedAvg's server is uid n on machine 0 at base_port + n, whatever the number of machines:
+  /// every node's plan has its endpoint, and the server binds it.
+  func testTheServerIsAddressedOnMachineZeroAfterTheLastPort() throws {
+    let dir = NSTemporaryDirectory() + "peerd-plan-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let text =
+      "[DATASET]\ndataset_class = Synthetic\nmodel_class = LogisticRegression\n[OPTIMIZER_PARAMS]\nlr = 0.1\n"
+      + "[TRAIN_PARAMS]\n[COMMUNICATION]\nbase_port = 25000\n[NODE]\nalgorithm = fedavg\n"
+    try text.write(toFile: dir + "/c.ini", atomically: true, encoding: .utf8)
+    let ring = "8\n" + (0..<8).map { "\($0) \(($0 + 1) % 8)" }.joined(separator: "\n") + "\n"
+    try ring.write(toFile: dir + "/g.txt", atomically: true, encoding: .utf8)
+    try #"{"0": "10.0.0.1", "1": "10.0.0.2"}"#.write(toFile: dir + "/ip.json", atomically: true, encoding: .utf8)
+    func plan(_ uid: Int) throws -> NodePlan {
+      try NodePlan.resolve(
+        NodeRequest(
+          configPath: dir + "/c.ini", graphPath: dir + "/g.txt", ipPath: dir + "/ip.json", uid: uid, logDir: dir))
+    }
+    let server = try plan(8)
+    XCTAssertEqual(server.role, .server)
+    XCTAssertEqual(server.bindEndpoint, "tcp://10.0.0.1:25008")
+    let client = try plan(7)
+    XCTAssertEqual(client.role, .client)
+    XCTAssertEqual(client.bindEndpoint, "tcp://10.0.0.2:25007")
+    XCTAssertEqual(client.endpoints[8], "tcp://10.0.0.1:25008")
+    XCTAssertEqual(client.heartbeatPeers, [8])
+    XCTAssertThrowsError(try plan(9))
   }
 }
