@@ -54,3 +54,39 @@ final class FedAvgClusterTests: XCTestCase {
     }
   }
 }
+
+/// The launcher: the same invocation that runs 16 D-PSGD peers runs 16 FedAvg clients and their
+/// server when only `[NODE] algorithm` changes.
+final class FedAvgLauncherTests: XCTestCase {
+  func testLauncherStartsTheServerWhenTheConfigSaysFedAvg() throws {
+    let dir = NSTemporaryDirectory() + "peerd-fedavg-launch-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let base = try FreePorts.base(count: 17)
+    let config = try AlgorithmRuns.mnist("fedavg", iterations: 20, testAfter: 20, node: "client_fraction = 0.5\n")
+      .replacingOccurrences(of: "@BASE_PORT@", with: String(base))
+    try config.write(toFile: dir + "/fedavg.ini", atomically: true, encoding: .utf8)
+    let peerd = try ClusterHarness.binary("peerd")
+    let run = try Background(
+      [
+        Testbed.script("launch_cluster.sh"), "--peerd", peerd, "--config", dir + "/fedavg.ini", "--nodes", "16",
+        "--degree", "4", "--log-dir", dir + "/run",
+      ], output: dir + "/launcher.out")
+    XCTAssertEqual(run.wait(timeout: 300), 0, run.output)
+    XCTAssertTrue(run.output.contains("and the FedAvg server (uid 16, machine 0)"), run.output)
+    XCTAssertTrue(run.output.contains("17 of 17 processes (16 clients and the server) finished"), run.output)
+    let folder = dir + "/run/machine0"
+    let server = try JSONDecoder().decode(
+      NodeResults.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/16_results.json")))
+    XCTAssertEqual(server.role, "server")
+    XCTAssertEqual(server.roundsCompleted, 20)
+    XCTAssertEqual(server.mixedWith[20]?.count, 8)
+    XCTAssertNotNil(server.testAcc[20])
+    let clients = try (0..<16).map {
+      try JSONDecoder().decode(
+        NodeResults.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/\($0)_results.json")))
+    }
+    XCTAssertEqual(clients.map(\.role), [String](repeating: "client", count: 16))
+    XCTAssertEqual(clients.map(\.roundsCompleted).reduce(0, +), 20 * 8, "8 clients a round")
+    try? FileManager.default.removeItem(atPath: dir)
+  }
+}
