@@ -7,20 +7,21 @@ import XCTest
 final class SwarmAvgClusterTests: XCTestCase {
   static let iterations = Int(ProcessInfo.processInfo.environment["PEERD_SWARM_ITERATIONS"] ?? "") ?? 100
 
-  /// 16 nodes, MNIST, γ = 3 of 4 neighbours, β = 0, node 3 four times slower: in every step a
-  /// node combined, it combined at least γ neighbours (of those still live) and none whose
-  /// counter + β was below its own; a step without enough of them within sync_timeout went on
-  /// unsynchronised and was counted. The nodes' final models average ≥ 87 %.
+  /// 16 nodes, MNIST, γ = 3 of 4 neighbours, β = 0, node 3 four times slower: no node ever
+  /// combined a neighbour whose counter + β was below its own; a step combined fewer than γ (of
+  /// the neighbours still live) only after waiting the whole sync_timeout, and was counted as
+  /// unsynchronised. The nodes' final models average ≥ 87 %.
   func testNeverCombinesStaleNeighboursAndRespectsGamma() throws {
     let n = AlgorithmRuns.nodes
     let beta = 0.0
     let gamma = 3
+    let syncTimeout = 0.2
     let h = try ClusterHarness(
       nodes: n, degree: 4,
       config: try AlgorithmRuns.mnist(
         "swarmavg", iterations: Self.iterations, testAfter: Self.iterations,
         node:
-          "swarm_beta = \(beta)\nswarm_gamma = \(gamma)\nsync_timeout = 0.2\nslow_nodes = 3:4.0\nstep_pause = 0.002\n"
+          "swarm_beta = \(beta)\nswarm_gamma = \(gamma)\nsync_timeout = \(syncTimeout)\nslow_nodes = 3:4.0\nstep_pause = 0.002\n"
       ))
     XCTAssertEqual(h.wait(try h.start(), timeout: 600), [Int32](repeating: 0, count: n), h.output(0))
     let records = try (0..<n).map { try h.record($0) }
@@ -29,23 +30,24 @@ final class SwarmAvgClusterTests: XCTestCase {
     for r in records {
       XCTAssertEqual(r.outcome, "completed", "node \(r.uid)")
       XCTAssertEqual(r.roundsCompleted, Self.iterations, "node \(r.uid)")
-      var empty = 0
+      var short = 0
       for step in r.mixedWith.rounds {
         let mixed = r.mixedWith[step] ?? []
-        guard !mixed.isEmpty else {
-          empty += 1
-          continue
+        let required = min(gamma, r.liveNeighbours[step]?.count ?? 0)
+        if mixed.count < required {
+          short += 1
+          XCTAssertGreaterThanOrEqual(
+            r.roundTime[step] ?? 0, syncTimeout, "node \(r.uid) step \(step): fewer than γ before sync_timeout")
         }
+        guard !mixed.isEmpty else { continue }
         combined += 1
         let own = try XCTUnwrap(r.ownAge[step], "node \(r.uid) step \(step): no record of its own counter")
         let ages = try XCTUnwrap(r.mixedAges[step], "node \(r.uid) step \(step): no record of the counters")
         XCTAssertEqual(ages.count, mixed.count)
-        let required = min(gamma, r.liveNeighbours[step]?.count ?? 0)
-        XCTAssertGreaterThanOrEqual(mixed.count, required, "node \(r.uid) step \(step): fewer than γ")
         for a in ages { XCTAssertGreaterThanOrEqual(a + beta, own, "node \(r.uid) step \(step): a stale neighbour") }
       }
       let counted = r.counters["swarm_unsynced_steps"] ?? 0
-      XCTAssertLessThanOrEqual(counted, empty, "node \(r.uid)")
+      XCTAssertGreaterThanOrEqual(counted, short, "node \(r.uid): a step short of γ was not counted")
       unsynced += counted
     }
     XCTAssertGreaterThan(combined, n * Self.iterations / 2, "most steps combined")

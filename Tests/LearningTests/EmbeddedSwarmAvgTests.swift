@@ -72,7 +72,9 @@ final class EmbeddedSwarmAvgTests: XCTestCase {
           let own = try XCTUnwrap(f.results.ownAge[r])
           let ages = try XCTUnwrap(f.results.mixedAges[r])
           XCTAssertEqual(ages.count, mixed.count)
-          XCTAssertGreaterThanOrEqual(mixed.count, 2, "node \(uid) step \(r): fewer than γ")
+          if mixed.count < 2 {
+            XCTAssertGreaterThanOrEqual(f.results.roundTime[r] ?? 0, 0.5, "node \(uid) step \(r): fewer than γ, early")
+          }
           for a in ages { XCTAssertGreaterThanOrEqual(a + beta, own, "node \(uid) step \(r), β \(beta)") }
           behind += ages.filter { $0 < own }.count
         }
@@ -82,8 +84,9 @@ final class EmbeddedSwarmAvgTests: XCTestCase {
   }
 
   /// γ = 4 on a 4-regular graph with a slow neighbour and a short sync_timeout: the slow node's
-  /// neighbours cannot gather all four in time, so they go on unsynchronised (counted, logged),
-  /// never combining fewer than γ (of the neighbours still live): all of them or none.
+  /// neighbours cannot gather all four in time, so they go on unsynchronised (counted, logged):
+  /// a step combines fewer than γ (of the neighbours still live) only after a full sync_timeout,
+  /// and every such step is counted.
   func testGammaIsRespectedAndUnsyncedStepsAreCounted() throws {
     var rng = Xoshiro256(seed: 3)
     let graph = try Graph.regular(nodes: 8, degree: 4, rng: &rng)
@@ -99,16 +102,18 @@ final class EmbeddedSwarmAvgTests: XCTestCase {
     for uid in 0..<8 {
       let f = try XCTUnwrap(c.finish(uid))
       XCTAssertNil(f.error)
-      var empty = 0
+      var short = 0
       for r in f.results.mixedWith.rounds {
         let n = f.results.mixedWith[r]?.count ?? 0
         // γ counts live neighbours only: one that finished and said BYE cannot be waited for.
         let required = min(4, f.results.liveNeighbours[r]?.count ?? 0)
-        XCTAssertTrue(n == 0 || n >= required, "node \(uid) step \(r) combined \(n) of \(required)")
-        if n == 0 { empty += 1 }
+        guard n < required else { continue }
+        short += 1
+        XCTAssertGreaterThanOrEqual(
+          f.results.roundTime[r] ?? 0, 0.05, "node \(uid) step \(r): \(n) of \(required) early")
       }
       let counted = f.results.counters["swarm_unsynced_steps"] ?? 0
-      XCTAssertLessThanOrEqual(counted, empty, "node \(uid)")
+      XCTAssertGreaterThanOrEqual(counted, short, "node \(uid): a short combination not counted")
       unsynced += counted
       if counted > 0 { XCTAssertTrue(c.logs[uid]!.all.contains { $0.contains("going on unsynchronised") }) }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Transport
 
 /// SwarmAvg (seed 000; the semantics of its author's `swarm_dist.py`): asynchronous averaging with
@@ -12,8 +13,14 @@ import Transport
 ///    combine: with α = 0 the plain mean of own and theirs, else
 ///    x ← (1 − α)·x + α·mean(theirs), and the counter is mixed the same way;
 /// 4. otherwise wait up to `sync_timeout` for γ of them; if they still are not there, the step
-///    goes on unsynchronised (no combining), logged and counted as `swarm_unsynced_steps` (the
-///    reference gives up silently after 10 × 1 s, and then mixes with whatever it has).
+///    goes on unsynchronised with the eligible neighbours it has (none, or fewer than γ), logged
+///    and counted as `swarm_unsynced_steps`: the reference does the same after 10 × 1 s, silently.
+///    Fewer than γ are therefore combined only after a full `sync_timeout`, and counted.
+///
+/// With β = 0 and γ = the degree, counters that differ by a fraction of a step deadlock in
+/// pairs: each of two neighbours needs the other to step first. Combining after the timeout (as
+/// the reference does) keeps those nodes learning; β ≥ 1 (a neighbour no more than one step
+/// behind is eligible) removes the deadlock.
 ///
 /// Counters are fractional once mixed; on the wire the header's `age` carries c in units of
 /// 1/65536 step, so the runtime's newest-counter rule compares them exactly. Each node runs
@@ -29,6 +36,7 @@ public final class SwarmAvg: Algorithm {
   /// The counter as the header's `age`: fixed point with 16 fractional bits.
   public static func wire(_ counter: Double) -> UInt64 { UInt64((max(0, counter) * 65536).rounded()) }
   public static func counter(_ age: UInt64) -> Double { Double(age) / 65536 }
+  static func format(_ c: Double) -> String { String(format: "%.3f", c) }
 
   public func step(_ ctx: any AlgorithmContext) throws -> Bool {
     let r = ctx.round + 1
@@ -51,16 +59,16 @@ public final class SwarmAvg: Algorithm {
       if outcome == .stopping { return false }
     }
     let chosen = eligible()
-    var mixed: [Int] = []
     if chosen.count < required() {
       ctx.count("swarm_unsynced_steps")
+      let theirs = ctx.mailbox.latest.filter { ctx.neighbours.contains($0.sender) }
+        .map { "\($0.sender): \(Self.format(Self.counter($0.age)))" }.joined(separator: ", ")
       ctx.log.info(
-        "step \(r): \(chosen.count) of \(required()) neighbours caught up within \(settings.syncTimeout) s; going on unsynchronised"
+        "step \(r): \(chosen.count) of \(required()) neighbours caught up within \(settings.syncTimeout) s (counter \(Self.format(own)); theirs \(theirs)); going on unsynchronised"
       )
-    } else if !chosen.isEmpty {
-      combine(chosen, ctx)
-      mixed = chosen.map(\.sender)
     }
+    if !chosen.isEmpty { combine(chosen, ctx) }
+    let mixed = chosen.map(\.sender)
     try ctx.completeRound(trainLoss: trainLoss, mixedWith: mixed)
     return r < ctx.iterations
   }
