@@ -50,34 +50,42 @@ public struct AlgorithmKeys: Sendable, Equatable {
     rwmTimeout = try Self.positive(&r, "rwm_timeout")
     swarmAlpha = try r.double("swarm_alpha", default: 0.6)
     guard (0...1).contains(swarmAlpha) else {
-      throw r.error("swarm_alpha", "must be a mix rate in [0, 1], got \(swarmAlpha)")
+      throw r.error("swarm_alpha", "must be a mix rate in [0, 1], got \(swarmAlpha)", .outOfRange)
     }
     swarmBeta = try r.double("swarm_beta", default: 0)
-    guard swarmBeta >= 0 else { throw r.error("swarm_beta", "must be ≥ 0 training steps, got \(swarmBeta)") }
+    guard swarmBeta >= 0 else {
+      throw r.error("swarm_beta", "must be ≥ 0 training steps, got \(swarmBeta)", .outOfRange)
+    }
     swarmGamma = try r.int("swarm_gamma")
-    if let g = swarmGamma, g < 0 { throw r.error("swarm_gamma", "must be ≥ 0 neighbours, got \(g)") }
+    if let g = swarmGamma, g < 0 { throw r.error("swarm_gamma", "must be ≥ 0 neighbours, got \(g)", .outOfRange) }
     syncTimeout = try r.double("sync_timeout", default: 10)
     guard syncTimeout >= 0 && syncTimeout <= 3600 else {
-      throw r.error("sync_timeout", "must be seconds in [0, 3600], got \(syncTimeout)")
+      throw r.error("sync_timeout", "must be seconds in [0, 3600], got \(syncTimeout)", .outOfRange)
     }
     clientsPerRound = try r.int("clients_per_round")
-    if let k = clientsPerRound, k < 1 { throw r.error("clients_per_round", "must be at least 1, got \(k)") }
+    if let k = clientsPerRound, k < 1 {
+      throw r.error("clients_per_round", "must be at least 1, got \(k)", .outOfRange)
+    }
     clientFraction = try r.double("client_fraction")
     if let f = clientFraction {
-      guard f > 0 && f <= 1 else { throw r.error("client_fraction", "must be a fraction in (0, 1], got \(f)") }
+      guard f > 0 && f <= 1 else {
+        throw r.error("client_fraction", "must be a fraction in (0, 1], got \(f)", .outOfRange)
+      }
       if clientsPerRound != nil {
         throw r.error("client_fraction", "give clients_per_round or client_fraction, not both")
       }
     }
     roundDeadline = try Self.positive(&r, "round_deadline")
     elFanout = try r.int("el_fanout")
-    if let s = elFanout, s < 1 { throw r.error("el_fanout", "must be at least 1 node, got \(s)") }
+    if let s = elFanout, s < 1 { throw r.error("el_fanout", "must be at least 1 node, got \(s)", .outOfRange) }
     slowNodes = try Self.slowNodes(&r)
   }
 
   private static func positive(_ r: inout SectionReader, _ key: String) throws -> Double? {
     guard let v = try r.double(key) else { return nil }
-    guard v > 0 && v <= 86_400 else { throw r.error(key, "must be positive seconds (at most 86400), got \(v)") }
+    guard v > 0 && v <= 86_400 else {
+      throw r.error(key, "must be positive seconds (at most 86400), got \(v)", .outOfRange)
+    }
     return v
   }
 
@@ -89,10 +97,11 @@ public struct AlgorithmKeys: Sendable, Equatable {
     for item in items {
       let parts = item.split(separator: ":", omittingEmptySubsequences: false)
       guard parts.count == 2, let uid = Int(parts[0]), uid >= 0, let factor = Double(parts[1]), factor.isFinite else {
-        throw r.error("slow_nodes", "expected uid:factor pairs like 3:4.0, got '\(item)'")
+        throw r.error("slow_nodes", "expected uid:factor pairs like 3:4.0, got \(INIDocument.excerpt(item))")
       }
       guard factor >= 1 && factor <= 1000 else {
-        throw r.error("slow_nodes", "a slowdown factor must be in [1, 1000] (4.0 = four times slower), got \(factor)")
+        throw r.error(
+          "slow_nodes", "a slowdown factor must be in [1, 1000] (4.0 = four times slower), got \(factor)", .outOfRange)
       }
       guard out[uid] == nil else { throw r.error("slow_nodes", "uid \(uid) is listed twice") }
       out[uid] = factor

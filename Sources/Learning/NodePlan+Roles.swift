@@ -58,7 +58,7 @@ extension NodePlan {
   /// key's file and line.
   static func check(_ keys: AlgorithmKeys, nodes n: Int, hasServer: Bool) throws {
     func fail(_ key: String, _ message: String) -> ConfigError {
-      ConfigError(file: keys.file, line: keys.lines[key], section: "NODE", key: key, message: message)
+      ConfigError(.outOfRange, file: keys.file, line: keys.lines[key], section: "NODE", key: key, message: message)
     }
     if let s = keys.elFanout, s > n - 1 {
       throw fail("el_fanout", "\(s) is more than the \(n - 1) other nodes of the \(n)-node graph")
