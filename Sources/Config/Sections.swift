@@ -283,6 +283,8 @@ public struct NodeSection: Sendable {
   public var checkpointEvery: Int
   public var isolationLimit: Double
   public var stepPause: Double
+  /// Evaluate before the first round, recorded as round 0 (the start of every curve).
+  public var evaluateAtStart: Bool
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
@@ -310,5 +312,6 @@ public struct NodeSection: Sendable {
     guard (0...60).contains(stepPause) else {
       throw r.error("step_pause", "must be seconds in [0, 60], got \(stepPause)")
     }
+    evaluateAtStart = try r.bool("evaluate_at_start", default: false)
   }
 }

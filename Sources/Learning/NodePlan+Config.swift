@@ -168,6 +168,7 @@ extension NodePlan {
     plan.isolationLimit = c.node.isolationLimit
     plan.checkpointEvery = c.node.checkpointEvery
     plan.stepPause = c.node.stepPause
+    plan.evaluateBeforeTraining = c.node.evaluateAtStart
     return plan
   }
 
@@ -182,7 +183,7 @@ extension NodePlan {
     weightsPath = saveWeights ? file("\(uid)_model.bin") : nil
   }
 
-  static func resolveRelative(_ path: String, to configPath: String) -> String {
+  public static func resolveRelative(_ path: String, to configPath: String) -> String {
     if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
     let besideConfig = ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
     return FileManager.default.fileExists(atPath: besideConfig) ? besideConfig : path
