@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import Learning
 import PeerdCLI
+import Topology
 
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -42,11 +43,17 @@ struct CheckCommand: ParsableCommand {
         break
       }
       var plan = try NodePlan.fromConfig(cfg, configPath: files.config, uid: 0, totalNodes: 1)
+      var hosts: [String]?
       if let graph {
         plan = try NodePlan.resolve(
           NodeRequest(
             configPath: files.config, graphPath: graph, graphFormat: files.graphType.rawValue, ipPath: files.ip,
             uid: 0, procsPerMachine: files.procsPerMachine, logDir: NSTemporaryDirectory()))
+        let ipPath =
+          files.ip ?? cfg.communication.addressesFilepath.map { NodePlan.resolveRelative($0, to: files.config) }
+        if let ipPath, let data = FileManager.default.contents(atPath: ipPath) {
+          hosts = try AddressBook.parseHosts(data, path: ipPath)
+        }
       }
       for w in plan.warnings { Swift.print("warning: \(w)") }
       if let iterations = files.iterations { plan.iterations = iterations }
@@ -54,6 +61,10 @@ struct CheckCommand: ParsableCommand {
       Swift.print(
         "\(files.config): ok — \(plan.dataset.name) / \(parts.model.name) (\(parts.model.parameterCount) parameters) / \(plan.optimizer.name) lr \(plan.optimizer.learningRate) / \(plan.algorithm), \(plan.iterations) rounds of \(plan.localSteps) \(plan.fullEpochs ? "epochs" : "steps")"
           + (graph.map { " — graph \($0): \(plan.totalNodes) nodes" } ?? ""))
+      let g = try graph.map { try Graph.read(path: $0, format: files.graphType) }
+      for line in try RunPreview.lines(plan: plan, graph: g, hosts: hosts, procsPerMachine: files.procsPerMachine) {
+        Swift.print(line)
+      }
     } catch {
       throw fail("check: \(error)")
     }
