@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 
 /// `<run dir>/manifest.json`: what a run was started from, so a run folder can be understood (and
 /// started again) without the shell history that made it.
@@ -145,7 +146,9 @@ public struct RunManifest: Codable, Sendable, Equatable {
   }
 
   /// Writes (or replaces) the manifest atomically.
-  public func write(runDirectory: String) throws { try AtomicFile.write(encoded(), to: Self.path(in: runDirectory)) }
+  public func write(runDirectory: String) throws {
+    try FileSystem.write([UInt8](encoded()), to: Self.path(in: runDirectory), for: "write the run manifest")
+  }
 
   /// Writes the manifest only if the folder has none yet (created exclusively: of several peerd
   /// started on one folder at once, one writes it). Returns whether it wrote.
@@ -155,8 +158,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
     guard !FileManager.default.fileExists(atPath: path) else { return false }
     // Written whole beside it, then linked into place: link(2) fails if the name exists, so a
     // reader never sees a half-written manifest and only one writer wins.
-    let tmp = path + ".\(getpid()).tmp"
-    try AtomicFile.write(encoded(), to: tmp)
+    let tmp = path + ".\(getpid()).new"
+    try FileSystem.write([UInt8](encoded()), to: tmp, for: "write the run manifest")
     defer { unlink(tmp) }
     return link(tmp, path) == 0
   }
@@ -169,15 +172,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
     guard let data = FileManager.default.contents(atPath: source) else {
       throw RecordError.unreadable(source, "cannot read it to copy it into the run directory")
     }
-    do {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-      // A name of this process's own: nodes of one run may copy the same file at once.
-      let tmp = target + ".\(getpid()).tmp"
-      try AtomicFile.write(data, to: tmp)
-      guard rename(tmp, target) == 0 else { throw RecordError.unwritable(target, String(cString: strerror(errno))) }
-    } catch {
-      throw RecordError.unwritable(target, "\(error)")
-    }
+    // FileSystem.write goes through a temporary name of this process's own: nodes of one run may
+    // copy the same file at once.
+    try FileSystem.createDirectory(folder, for: "create the run's inputs folder")
+    try FileSystem.write([UInt8](data), to: target, for: "copy an input into the run directory")
     let absolute = source.hasPrefix("/") ? source : FileManager.default.currentDirectoryPath + "/" + source
     return Input(source: (absolute as NSString).standardizingPath, copy: relative)
   }
@@ -209,12 +207,11 @@ public struct RunManifest: Codable, Sendable, Equatable {
 /// A record file that cannot be read or written, named with why.
 public enum RecordError: Error, CustomStringConvertible, Equatable {
   case unreadable(String, String)
-  case unwritable(String, String)
   case noRun(String, String)
 
   public var description: String {
     switch self {
-    case .unreadable(let path, let why), .unwritable(let path, let why), .noRun(let path, let why):
+    case .unreadable(let path, let why), .noRun(let path, let why):
       return "\(path): \(why)"
     }
   }
