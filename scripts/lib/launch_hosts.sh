@@ -272,8 +272,12 @@ start_watch() {
   WATCH_PID=$!
 }
 
+# It ends by itself, with a last line, at its next look once every node has ended; a node lost
+# without an end is not waited for longer than that.
 stop_watch() {
   [ -n "$WATCH_PID" ] || return 0
+  local i
+  for ((i = 0; i < 30; i++)); do kill -0 "$WATCH_PID" 2>/dev/null || break; sleep 0.1; done
   kill "$WATCH_PID" 2>/dev/null
   wait "$WATCH_PID" 2>/dev/null
   WATCH_PID=""
