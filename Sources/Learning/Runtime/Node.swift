@@ -146,10 +146,7 @@ public final class Node {
     events.append(start)
     try startPhase()
     results.update { $0.startupTime = elapsed }
-    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client {
-      try evaluate(round: 0)
-      flushResults()
-    }
+    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client { try evaluateAtStart() }
     while !isStopping {
       guard try algorithm.step(self) else { break }
     }
