@@ -335,6 +335,8 @@ monitor() {
     sleep 0.5
   done
   exec {ALIVE}>&-
+  # Every agent has ended: the pipe is not left in the run folder, where a grep -r would block.
+  rm -f "$CTRL/alive"
 }
 
 gather_results() {

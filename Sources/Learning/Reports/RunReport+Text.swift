@@ -37,7 +37,11 @@ extension RunReport {
     let known = order.filter { s.outcomes[$0] != nil }
     let others = s.outcomes.keys.filter { !order.contains($0) }.sorted()
     let outcomes = (known + others).map { "\(s.outcomes[$0]!) \($0)" }.joined(separator: ", ")
-    var line = "summary \(label): \(s.expectedNodes ?? s.nodes) nodes (\(outcomes))"
+    // FedAvg's graph nodes are its clients; the server has a results file of its own.
+    let who =
+      algorithm == "fedavg"
+      ? "\(s.expectedNodes ?? max(0, s.nodes - 1)) clients and the server" : "\(s.expectedNodes ?? s.nodes) nodes"
+    var line = "summary \(label): \(who) (\(outcomes))"
     if let f = s.finalMetric {
       line +=
         regression

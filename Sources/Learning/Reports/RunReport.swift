@@ -111,9 +111,11 @@ public struct RunReport: Codable, Sendable, Equatable {
     self.label = label ?? Self.label(algorithm: algorithm, sharing: sharing)
     notes = []
 
-    // Rows stop at the fewest rounds a finished node reached, when finished nodes disagree.
-    let finished = all.filter { $0.outcome == "completed" }
-    let ends = (finished.isEmpty ? all : finished).map(\.lastRound)
+    // Rows stop at the fewest rounds a finished node reached, when finished nodes disagree. Only
+    // nodes that evaluate count: FedAvg's clients end at the rounds they happened to be sampled.
+    let counted = evaluating.isEmpty ? all : evaluating
+    let finished = counted.filter { $0.outcome == "completed" }
+    let ends = (finished.isEmpty ? counted : finished).map(\.lastRound)
     var cut: Int?
     if let lo = ends.min(), let hi = ends.max(), lo < hi {
       cut = lo
@@ -150,7 +152,8 @@ public struct RunReport: Codable, Sendable, Equatable {
     if let expected, expected > all.count { outcomes["missing"] = expected - all.count }
     let regression = run.isRegression
     let finals = evaluating.compactMap { regression ? $0.testRMSE.last : $0.testAcc.last }
-    let rounds = all.map(\.roundsCompleted)
+    // FedAvg's rounds are its server's (a client counts the rounds it was sampled in).
+    let rounds = (evaluating.isEmpty ? all : evaluating).map(\.roundsCompleted)
     func perNode(_ m: ResultsMetric) -> Double {
       all.isEmpty
         ? 0 : all.reduce(0) { $0 + ($1.series(m).max { $0.key < $1.key }?.value ?? 0) } / Double(all.count) / 1e6

@@ -77,7 +77,8 @@ extension Node {
   /// Bytes are recorded as 0 at round 0 (only control frames have gone out), so that every
   /// evaluated round has a `total_bytes`, as decentralizepy's eval/plot.py expects.
   func evaluateAtStart() throws {
-    if plan.trainEvaluateAfter > 0 {
+    // FedAvg's server holds no training shard: it has no train loss, not one of 0.
+    if plan.trainEvaluateAfter > 0 && trainer.sampleCount > 0 {
       let loss = timed(.evaluate) { evaluator.trainLoss(model, between: serviceBetweenBatches) }
       results.update { $0.trainLoss[0] = loss }
     }
