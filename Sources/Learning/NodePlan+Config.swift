@@ -58,6 +58,10 @@ extension NodePlan {
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
     plan.warnings += graphFile.warnings.map(\.description)
     try plan.place(in: graph, book: book, keys: config.node.algorithmKeys)
+    let lastPort = config.communication.basePort + book.totalNodes + (plan.serverUID == nil ? -1 : 0)
+    if let w = EphemeralPorts.overlapWarning(ports: config.communication.basePort...lastPort) {
+      plan.warnings.append(w)
+    }
     if let it = request.iterations { plan.iterations = it }
     if let t = request.testAfter { plan.testAfter = t }
     if let t = request.trainEvaluateAfter { plan.trainEvaluateAfter = t }
