@@ -59,6 +59,7 @@ extension NodePlan {
       throw PlanError("uid \(uid) is not a node of the \(graph.nodeCount)-node graph")
     }
 
+    try checkAttackers(config, graphNodes: graph.nodeCount)
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
     plan.warnings += graphFile.warnings.map(\.description)
     plan.neighbours = graph.neighbours(of: uid)
@@ -168,6 +169,7 @@ extension NodePlan {
     plan.isolationLimit = c.node.isolationLimit
     plan.checkpointEvery = c.node.checkpointEvery
     plan.stepPause = c.node.stepPause
+    try applyDefences(c, sharingName: sharingName, to: &plan)
     return plan
   }
 

@@ -57,6 +57,12 @@ public struct NodePlan: Sendable {
   /// emulates slower hardware (stragglers), and gives local work a duration on the embedded
   /// network's virtual clock, where computing takes no time.
   public var stepPause: Double = 0
+  /// How received models are combined (`[SHARING] aggregation`).
+  public var aggregation: AggregationRule = .mean
+  /// Differential privacy on what this node shares (`[SHARING] dp_clip`…), or nil.
+  public var privacy: PrivacySettings?
+  /// What this node sends instead of its model when the run names it an attacker (test only).
+  public var attack: Attack?
 
   /// `<log dir>/<uid>_results.json`, or nil to write none.
   public var resultsPath: String?

@@ -36,6 +36,12 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var uid = 0
   public var algorithm = ""
   public var sharing = ""
+  /// `[SHARING] aggregation`: `mean`, or a robust rule with its parameter.
+  public var aggregation = "mean"
+  /// A test-only attacker's attack (`[NODE] attack`), nil for an honest node.
+  public var attack: String?
+  /// Differential privacy on what the node shared, nil without `dp_clip`.
+  public var privacy: PrivacyRecord?
   public var parameterCount = 0
   public var startupTime = 0.0
   /// Rounds (or steps) this node completed, including any before a resume.
@@ -86,7 +92,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case evaluateTime = "evaluate_time"
     case mixedWith = "mixed_with"
     case liveNeighbours = "live_neighbours"
-    case uid, algorithm, sharing
+    case uid, algorithm, sharing, aggregation, attack, privacy
     case parameterCount = "parameter_count"
     case startupTime = "startup_time"
     case roundsCompleted = "rounds_completed"
@@ -128,6 +134,9 @@ public struct NodeResults: Codable, Sendable, Equatable {
     uid = try get(.uid, 0)
     algorithm = try get(.algorithm, "")
     sharing = try get(.sharing, "")
+    aggregation = try get(.aggregation, "mean")
+    attack = try c.decodeIfPresent(String.self, forKey: .attack)
+    privacy = try c.decodeIfPresent(PrivacyRecord.self, forKey: .privacy)
     parameterCount = try get(.parameterCount, 0)
     startupTime = try get(.startupTime, 0)
     roundsCompleted = try get(.roundsCompleted, 0)

@@ -55,6 +55,9 @@ public final class Node {
   public let events: EventLog
   public let mailbox: Mailbox
   public let clock: any Clock
+  /// Differential privacy on what this node shares (Node+Defences.swift).
+  public let privacy: DifferentialPrivacy?
+  let attacker: Attacker?
   public internal(set) var log: Logger
   public internal(set) var peers: PeerTable
 
@@ -99,6 +102,15 @@ public final class Node {
     evaluator = Evaluator(
       test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
     aggregator = Aggregator(parameterCount: model.parameterCount)
+    if plan.aggregation != .mean {
+      aggregator.robust = RobustAggregation(rule: plan.aggregation, parameterCount: model.parameterCount)
+    }
+    privacy = plan.privacy.map {
+      DifferentialPrivacy($0, seed: plan.seed, uid: plan.uid, initialModel: model.parameters)
+    }
+    attacker = plan.attack.map {
+      Attacker($0, parameterCount: model.parameterCount, seed: plan.seed, uid: plan.uid)
+    }
     link = PeerLink(uid: plan.uid, transport: transport, parameterCount: model.parameterCount)
     peerChoice = streams.stream(.peerChoice, index: UInt64(plan.uid))
     startTime = clock.now()
@@ -114,6 +126,8 @@ public final class Node {
     record.algorithm = plan.algorithm
     record.sharing = sharing.name
     record.parameterCount = model.parameterCount
+    record.aggregation = plan.aggregation.description
+    record.attack = plan.attack?.description
     results = ResultsRecorder(
       path: plan.resultsPath, isRegression: model.lossKind == .meanSquaredError, results: record)
     events = EventLog(path: plan.eventsPath)
@@ -134,6 +148,7 @@ public final class Node {
     var start = NodeEvent(kind: .start, uid: uid, time: elapsed, round: currentRound)
     start.resumedFrom = resumedFrom
     events.append(start)
+    announceDefences()
     try startPhase()
     results.update { $0.startupTime = elapsed }
     if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client {
@@ -206,6 +221,7 @@ public final class Node {
       $0.outcome = outcome.name
       $0.rejectedFrames = rejected
     }
+    if let attacker { log.warning("ATTACKER (test only): this node sent \(attacker.attack) all run") }
     flushResults()
     var end = NodeEvent(kind: .end, uid: uid, time: elapsed, round: currentRound)
     end.outcome = outcome.name
@@ -237,6 +253,7 @@ public final class Node {
       $0.rejectedFrames = rejected
       $0.connectionsClosed = closed
     }
+    recordPrivacy()
     if let problem = results.flush() { log.error("\(problem)") }
   }
 }
