@@ -91,7 +91,7 @@ extension Node {
   }
 
   private func flushResultsIntoRecord() {
-    let rejected = link.allRejected
+    let rejected = rejectedFrames()
     results.update { $0.rejectedFrames = rejected }
     recordPrivacy()
   }

@@ -75,6 +75,10 @@ public final class Node {
   var lastSent: (round: Int, frames: [Int: PeerLink.EncodedModel], single: PeerLink.EncodedModel?)?
   /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
   var warned: Set<String> = []
+  /// BYEs received from peers this node deals with: each explains one closed connection.
+  var byesReceived = 0
+  /// Whether a connection closed without a BYE has been logged.
+  var warnedClose = false
   var phase = PhaseClock()
   /// The round this run resumed from (a checkpoint), if any.
   var resumedFrom: Int?
@@ -82,6 +86,8 @@ public final class Node {
   var lastFlush = -Double.infinity
   /// The results file is rewritten at least this often (seconds), besides evaluations.
   static let flushInterval = 2.0
+  /// Frames handled per `drain` (Node+Network.swift): a few milliseconds of decoding.
+  static let drainLimit = 1000
 
   public init(
     plan: NodePlan, model: any Model, optimizer: any Optimizer, data: NodeShard, sharing: any SharingStrategy,
@@ -216,7 +222,7 @@ public final class Node {
       link.sendControl(.bye, to: p, round: currentRound, degree: 0)
     }
     if case .stopped = outcome { writeCheckpoint(reason: "stop") }
-    let rejected = link.allRejected
+    let rejected = rejectedFrames()
     results.update {
       $0.outcome = outcome.name
       $0.rejectedFrames = rejected
@@ -247,7 +253,7 @@ public final class Node {
 
   func flushResults() {
     lastFlush = now
-    let rejected = link.allRejected
+    let rejected = rejectedFrames()
     let closed = link.transport.connectionsClosed
     results.update {
       $0.rejectedFrames = rejected
