@@ -8,6 +8,8 @@
 # ITERATIONS releases; the guarantee covers each node's whole training shard.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A port range of its own (BASE_PORT overrides), away from the configs' 20000 other runs use.
+PORT="${BASE_PORT:-32000}"
 ITER="${1:-100}"
 CLIP="${2:-1.0}"
 shift $(($# < 2 ? $# : 2))
@@ -21,10 +23,10 @@ out=$(mktemp -d /tmp/peerd-dp-XXXXXX)
 .build/release/peerctl graph --type regular --nodes 16 --degree 4 --seed 1 -o "$out/graph.txt" >/dev/null
 echo "bench_dp.sh: $ITER rounds, clip $CLIP, sigmas ${SIGMAS[*]}, runs in $out (load average $(cut -d' ' -f1 /proc/loadavg))"
 for sigma in none "${SIGMAS[@]}"; do
-  python3 - configs/dpsgd_mnist_logreg.ini "$out/$sigma.ini" "$sigma" "$CLIP" <<'PY'
+  python3 - configs/dpsgd_mnist_logreg.ini "$out/$sigma.ini" "$sigma" "$CLIP" "$PORT" <<'PY'
 import sys
-base, target, sigma, clip = sys.argv[1:]
-text = open(base).read()
+base, target, sigma, clip, port = sys.argv[1:]
+text = open(base).read().replace("base_port = 20000", f"base_port = {port}")
 if sigma != "none":
     text = text.replace("sharing_class = Sharing\n", f"sharing_class = Sharing\ndp_clip = {clip}\ndp_sigma = {sigma}\n")
 open(target, "w").write(text)

@@ -10,6 +10,8 @@
 # tolerate; the median of five values tolerates two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A port range of its own (BASE_PORT overrides), away from the configs' 20000 other runs use.
+PORT="${BASE_PORT:-31000}"
 ITER="${1:-100}"
 [[ "$ITER" =~ ^[0-9]+$ && "$ITER" -ge 2 ]] || { echo "bench_robust.sh: ITERATIONS must be a whole number ≥ 2, got '$ITER'" >&2; exit 2; }
 swift build -c release --product peerd >/dev/null
@@ -36,10 +38,10 @@ echo "bench_robust.sh: $ITER rounds, attackers $attackers, runs in $out (load av
 for rule in mean median trimmed_mean krum; do
   for attack in none sign_flip scaled random; do
     name="$rule-$attack"
-    python3 - configs/dpsgd_mnist_logreg.ini "$out/$name.ini" "$rule" "$attack" "$attackers" <<'PY'
+    python3 - configs/dpsgd_mnist_logreg.ini "$out/$name.ini" "$rule" "$attack" "$attackers" "$PORT" <<'PY'
 import sys
-base, target, rule, attack, attackers = sys.argv[1:]
-text = open(base).read()
+base, target, rule, attack, attackers, port = sys.argv[1:]
+text = open(base).read().replace("base_port = 20000", f"base_port = {port}")
 extra = {"trimmed_mean": "trim_fraction = 0.25\n", "krum": "krum_f = 1\n"}.get(rule, "")
 text = text.replace("sharing_class = Sharing\n", f"sharing_class = Sharing\naggregation = {rule}\n{extra}")
 if attack != "none":
