@@ -290,6 +290,10 @@ public struct NodeSection: Sendable {
   public var checkpointEvery: Int
   public var isolationLimit: Double
   public var stepPause: Double
+  /// The algorithms' knobs (AlgorithmKeys.swift).
+  public var algorithmKeys: AlgorithmKeys
+  /// Evaluate before the first round, recorded as round 0 (the start of every curve).
+  public var evaluateAtStart: Bool
   /// The test-only attacker (Sections+Defences.swift).
   public var attack: AttackKeys
 
@@ -330,6 +334,8 @@ public struct NodeSection: Sendable {
     guard (0...60).contains(stepPause) else {
       throw r.error("step_pause", "must be seconds in [0, 60], got \(stepPause)")
     }
+    algorithmKeys = try AlgorithmKeys(&r)
+    evaluateAtStart = try r.bool("evaluate_at_start", default: false)
     attack = try AttackKeys(&r)
   }
 }

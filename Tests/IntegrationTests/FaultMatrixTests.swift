@@ -75,10 +75,11 @@ final class FaultMatrixTests: XCTestCase {
   /// came back and must be mixed with again from the round after their return.
   func assertHealed(
     _ h: ClusterHarness, statuses: [Int: Int32], victims: Set<Int>, returning: Set<Int> = [],
-    file: StaticString = #filePath, line: UInt = #line
+    scenario: String = #function, file: StaticString = #filePath, line: UInt = #line
   ) throws {
     let base = try clean()
     var accuracies: [Double] = []
+    var longest = 0.0
     for uid in 0..<Self.nodes where !victims.contains(uid) {
       XCTAssertEqual(statuses[uid], 0, "node \(uid): \(h.output(uid).suffix(400))", file: file, line: line)
       let r = try h.record(uid)
@@ -110,8 +111,16 @@ final class FaultMatrixTests: XCTestCase {
       let bound = Double(Self.rounds) * base.roundTime * 1.3 + 2 * Self.peerTimeout + 0.5
       XCTAssertLessThan(training, bound, "node \(uid) took \(training) s", file: file, line: line)
       if let acc = r.testAcc[Self.rounds] { accuracies.append(acc) }
+      longest = max(longest, training)
     }
     let mean = accuracies.reduce(0, +) / Double(max(1, accuracies.count))
+    // The figures behind the assertions, one line per scenario (scripts/fault_matrix.sh).
+    let bound = Double(Self.rounds) * base.roundTime * 1.3 + 2 * Self.peerTimeout + 0.5
+    print(
+      "fault matrix: \(scenario): \(accuracies.count) survivors, "
+        + String(
+          format: "mean accuracy %.2f %% (min %.2f; clean %.2f), longest run %.1f s (bound %.1f s)", mean,
+          accuracies.min() ?? .nan, base.meanAccuracy, longest, bound))
     XCTAssertEqual(mean, base.meanAccuracy, accuracy: 1, "mean accuracy after the fault", file: file, line: line)
   }
 

@@ -14,6 +14,14 @@ LOCAL_NAMES=" 127.0.0.1 localhost ::1 $(hostname 2>/dev/null) $(hostname -f 2>/d
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 is_local() { case "$1" in 127.*) return 0 ;; esac; [[ "$LOCAL_NAMES" == *" $1 "* ]]; }
 now() { date +%s; }
+# The machine a uid runs on: rank order, and FedAvg's server (uid n) on machine 0.
+machine_of() { if [ "$1" = "${SERVER_UID:-}" ]; then echo 0; else echo $(($1 / PPM)); fi; }
+# The uids machine $1 runs.
+uids_of() {
+  local uid
+  for ((uid = $1 * PPM; uid < ($1 + 1) * PPM; uid++)); do echo "$uid"; done
+  [ "$1" != 0 ] || [ -z "${SERVER_UID:-}" ] || echo "$SERVER_UID"
+}
 
 declare -a IS_LOCAL=() DIR_OF=() PEERD_OF=() PEERCTL_OF=() CFG_OF=() GRAPH_OF=() IP_OF=()
 REMOTE=""
@@ -42,9 +50,16 @@ preflight() {
   local i pids=() first errors=() out rc line
   for i in "${!HOSTS[@]}"; do
     first=$((BASE_PORT + i * PPM))
+    # Machine 0 also binds FedAvg's server port, base_port + n, when there is one.
+    local sp=""
+    [ "$i" != 0 ] || [ -z "${SERVER_UID:-}" ] || sp=$((BASE_PORT + SERVER_UID))
     if [ "${IS_LOCAL[$i]}" = 1 ]; then
-      { out=$("$PEERCTL" ports --host "${HOSTS[$i]}" --first "$first" --count "$PPM" 2>&1); echo "ports $? $out"; echo ok; } \
-        >"$CTRL/preflight.$i" 2>&1 &
+      {
+        out=$("$PEERCTL" ports --host "${HOSTS[$i]}" --first "$first" --count "$PPM" 2>&1) \
+          && { [ -z "$sp" ] || out=$("$PEERCTL" ports --host "${HOSTS[$i]}" --first "$sp" --count 1 2>&1); }
+        echo "ports $? $out"
+        echo ok
+      } >"$CTRL/preflight.$i" 2>&1 &
     else
       local cmd="cd $(shq "$REMOTE_ROOT") 2>/dev/null || { echo \"error: no folder $REMOTE_ROOT on \$(hostname) (--remote-root)\"; exit 0; }
 [ -x $(shq "${PEERD_OF[$i]}") ] || { echo \"error: no peerd binary at ${PEERD_OF[$i]} on \$(hostname); build it there with scripts/setup.sh\"; exit 0; }
@@ -52,7 +67,7 @@ preflight() {
 command -v bash >/dev/null || { echo \"error: bash is not installed on \$(hostname)\"; exit 0; }
 $([ "$GATHER" = 1 ] && echo "command -v rsync >/dev/null || { echo \"error: rsync is not installed on \$(hostname) (--gather needs it)\"; exit 0; }")
 mkdir -p $(shq "${DIR_OF[$i]}") || { echo \"error: cannot create ${DIR_OF[$i]} on \$(hostname)\"; exit 0; }
-out=\$($(shq "${PEERCTL_OF[$i]}") ports --host $(shq "${HOSTS[$i]}") --first $first --count $PPM 2>&1); echo \"ports \$? \$out\"
+out=\$($(shq "${PEERCTL_OF[$i]}") ports --host $(shq "${HOSTS[$i]}") --first $first --count $PPM 2>&1)$([ -z "$sp" ] || echo " && out=\$($(shq "${PEERCTL_OF[$i]}") ports --host $(shq "${HOSTS[$i]}") --first $sp --count 1 2>&1)"); echo \"ports \$? \$out\"
 echo ok"
       timeout 60 $REMOTE_CMD "${HOSTS[$i]}" "$cmd" </dev/null >"$CTRL/preflight.$i" 2>&1 &
     fi
@@ -103,8 +118,8 @@ push_inputs() {
 }
 
 declare -a SESSION_PID=() SESSION_DONE=() SESSION_RC=() SFD=() PARTIAL=() AGENT_ERR=()
-declare -A N_STATE=() N_RC=() N_PHASE=() N_ERR=() N_ROUND=() N_VALUE=()
-STOPPING="" STOP_DEADLINE=0 FORCED="" SIGNALLED="" SIGNAL_STATUS=0 ABORTED="" METRIC=""
+declare -A N_STATE=() N_RC=() N_PHASE=() N_ERR=() N_ROUND=()
+STOPPING="" STOP_DEADLINE=0 FORCED="" SIGNALLED="" SIGNAL_STATUS=0 ABORTED="" WATCH_PID=""
 
 start_agents() {
   local i uid args
@@ -112,13 +127,17 @@ start_agents() {
   exec {ALIVE}<>"$CTRL/alive"
   for i in "${!HOSTS[@]}"; do
     SESSION_DONE[$i]=1
-    for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do N_STATE[$uid]=pending; done
+    for uid in $(uids_of "$i"); do N_STATE[$uid]=pending; done
   done
   for i in "${!HOSTS[@]}"; do
     [ -z "$STOPPING" ] || break # a signal arrived while starting: start no more machines
+    # A remote machine's agent forwards its nodes' events lines, for peerctl watch here.
     args=("$i" "$PPM" "$M" "$([ "${IS_LOCAL[$i]}" = 1 ] && echo "$ROOT" || echo "$REMOTE_ROOT")" "${PEERD_OF[$i]}"
-      "${CFG_OF[$i]}" "${GRAPH_OF[$i]}" "${IP_OF[$i]}" "${DIR_OF[$i]}" "$RUN_ID" "$GRACE" "${EXTRA[@]}")
+      "${CFG_OF[$i]}" "${GRAPH_OF[$i]}" "${IP_OF[$i]}" "${DIR_OF[$i]}" "$RUN_ID" "$GRACE"
+      "$([ "$i" = 0 ] && [ -n "${SERVER_UID:-}" ] && echo "$SERVER_UID" || echo -)"
+      "$([ "${IS_LOCAL[$i]}" = 1 ] && echo 0 || echo 1)" "${EXTRA[@]}")
     : >"$CTRL/machine$i.status"
+    [ "${IS_LOCAL[$i]}" = 1 ] || : >"$CTRL/machine$i.events"
     if [ "${IS_LOCAL[$i]}" = 1 ]; then
       mkdir -p "${DIR_OF[$i]}"
       bash -c "$AGENT" peerd-host-agent "${args[@]}" <"$CTRL/alive" >"$CTRL/machine$i.status" 2>"$CTRL/machine$i.stderr" {ALIVE}>&- &
@@ -153,12 +172,8 @@ handle() { # machine line
   read -r -a w <<<"$2"
   case "${w[0]:-}" in
     started) N_STATE[${w[1]}]=running ;;
-    progress)
-      local uid=${w[1]#uid=} r=${w[2]#round=} kv
-      N_ROUND[$uid]=${r%%/*}
-      for kv in "${w[@]:3}"; do
-        case "$kv" in test_acc=* | test_rmse=*) METRIC=${kv%%=*} N_VALUE[$uid]=${kv#*=} ;; esac
-      done ;;
+    # A node's events line, passed on unread to where peerctl watch looks for this machine's.
+    event) printf '%s\n' "${2#event }" >>"$CTRL/machine$i.events" ;;
     exit)
       N_STATE[${w[1]}]=exited N_RC[${w[1]}]=${w[2]} N_PHASE[${w[1]}]=${w[3]} ;;
     err) N_ERR[${w[1]}]=${2#err "${w[1]}" } ;;
@@ -178,7 +193,7 @@ check_start_failures() {
     for uid in "${!N_RC[@]}"; do
       [ "${N_RC[$uid]}" -ne 0 ] || continue
       [ "${N_PHASE[$uid]}" = start ] || [ "${N_RC[$uid]}" -eq 2 ] || continue
-      ABORTED="node $uid (machine $((uid / PPM)), ${HOSTS[$((uid / PPM))]}) exited $(describe_rc "${N_RC[$uid]}") before its first round: ${N_ERR[$uid]:-no message}"
+      ABORTED="node $uid (machine $(machine_of "$uid"), ${HOSTS[$(machine_of "$uid")]}) exited $(describe_rc "${N_RC[$uid]}") before its first round: ${N_ERR[$uid]:-no message}"
       break
     done
   fi
@@ -194,6 +209,7 @@ describe_rc() {
     2) echo "2 (bad input)" ;;
     3) echo "3 (stopped by a signal)" ;;
     4) echo "4 (trained alone too long)" ;;
+    5) echo "5 (gave up the run: what it depends on, FedAvg's server, was gone)" ;;
     *) if [ "$1" -gt 128 ]; then echo "$1 (killed by SIG$(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128))))"; else echo "$1"; fi ;;
   esac
 }
@@ -207,7 +223,7 @@ session_ended() { # machine status
   last=$(grep -v '^[[:space:]]*$' "$CTRL/machine$i.stderr" 2>/dev/null | tail -n 1)
   [ -z "$last" ] || why+=" ($last)"
   local started=0
-  for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do
+  for uid in $(uids_of "$i"); do
     [ "${N_STATE[$uid]}" = pending ] || started=1
     [ "${N_STATE[$uid]}" = exited ] && continue
     N_STATE[$uid]=lost N_ERR[$uid]=$why
@@ -266,25 +282,42 @@ on_signal() { # name status
   stop_all
 }
 
-progress() {
-  local uid slowest=-1 running=0 r
-  for uid in "${!N_STATE[@]}"; do
-    [ "${N_STATE[$uid]}" = running ] || continue
-    running=$((running + 1))
-    r=${N_ROUND[$uid]:-0}
-    if [ "$slowest" -lt 0 ] || [ "$r" -lt "$slowest" ]; then slowest=$r; fi
-  done
-  [ "$running" -gt 0 ] || return 0
-  local msg="rounds done: ${slowest}/${ITERATIONS} (slowest of $running running nodes)"
-  if [ "${#N_VALUE[@]}" -gt 0 ]; then
-    msg+=", mean $METRIC $(printf '%s\n' "${N_VALUE[@]}" | awk '{s += $1} END {printf "%.3f", s / NR}') over ${#N_VALUE[@]} nodes"
+# The progress display: peerctl watch on the run directory (the nodes' events files; a remote
+# machine's as its agent forwards them), one line every 2 s while something changes.
+start_watch() {
+  "$PEERCTL" watch "$LOGDIR" --plain --interval 2 --prefix "$SELF: " {ALIVE}>&- &
+  WATCH_PID=$!
+}
+
+# It ends by itself, with a last line, at its next look once every node has ended; a node lost
+# without an end is not waited for longer than that.
+stop_watch() {
+  [ -n "$WATCH_PID" ] || return 0
+  local i
+  for ((i = 0; i < 30; i++)); do kill -0 "$WATCH_PID" 2>/dev/null || break; sleep 0.1; done
+  kill "$WATCH_PID" 2>/dev/null
+  wait "$WATCH_PID" 2>/dev/null
+  WATCH_PID=""
+}
+
+# Each node's last round, from its events (a lost machine's from what was forwarded).
+read_rounds() {
+  local uid r
+  while read -r uid r; do N_ROUND[$uid]=$r; done < <("$PEERCTL" watch "$LOGDIR" --print rounds 2>/dev/null)
+}
+
+# The mean test curve across nodes (accuracy, or RMSE for MovieLens), when matplotlib is there.
+draw_plot() {
+  local out
+  if out=$("$PEERCTL" plot "$LOGDIR" -o "$LOGDIR/test_curve.png" 2>&1); then
+    echo "$SELF: plot of the mean test curve across nodes: $LOGDIR/test_curve.png (its data: $LOGDIR/test_curve.csv)"
+  else
+    echo "$SELF: no plot drawn: ${out##*peerctl plot: }"
   fi
-  echo "$SELF: $msg"
 }
 
 monitor() {
-  local i rc busy last_progress
-  last_progress=$(now)
+  local i rc busy
   while true; do
     busy=0
     for i in "${!HOSTS[@]}"; do
@@ -299,7 +332,6 @@ monitor() {
     check_start_failures
     [ "$busy" = 1 ] || break
     if [ -n "$STOPPING" ] && [ "$(now)" -ge "$STOP_DEADLINE" ]; then force_stop; fi
-    if [ $(($(now) - last_progress)) -ge 2 ]; then progress; last_progress=$(now); fi
     sleep 0.5
   done
   exec {ALIVE}>&-
@@ -322,9 +354,11 @@ gather_results() {
 # Names every node that did not finish, writes nodes.tsv, and returns 1 if any was lost.
 summarize() {
   local uid m status line where done_n=0 bad=0 log
+  read_rounds
   printf 'uid\tmachine\thost\tstatus\texit\trounds\n' >"$LOGDIR/nodes.tsv"
-  for ((uid = 0; uid < TOTAL; uid++)); do
-    m=$((uid / PPM)) where="node $uid (machine $m, ${HOSTS[$((uid / PPM))]})"
+  for uid in $(seq 0 $((TOTAL - 1))) ${SERVER_UID:-}; do
+    m=$(machine_of "$uid") where="node $uid (machine $m, ${HOSTS[$m]})"
+    [ "$uid" != "${SERVER_UID:-}" ] || where="the FedAvg server, uid $uid (machine 0, ${HOSTS[0]})"
     log="$LOGDIR/machine$m/$uid"
     local rc=${N_RC[$uid]:-} rounds=${N_ROUND[$uid]:-0}
     if [ "${N_STATE[$uid]}" = pending ] && [ -n "$STOPPING" ]; then status=stopped line=""
@@ -341,6 +375,10 @@ summarize() {
     [ "$status" = finished ] || [ "$status" = stopped ] || bad=1
     [ -z "$line" ] || echo "$SELF: $line" >&2
   done
-  echo "$SELF: $done_n of $TOTAL nodes finished all $ITERATIONS rounds (outcomes in $LOGDIR/nodes.tsv)"
+  if [ -n "${SERVER_UID:-}" ]; then
+    echo "$SELF: $done_n of $((TOTAL + 1)) processes ($TOTAL clients and the server) finished the $ITERATIONS rounds (outcomes in $LOGDIR/nodes.tsv)"
+  else
+    echo "$SELF: $done_n of $TOTAL nodes finished all $ITERATIONS rounds (outcomes in $LOGDIR/nodes.tsv)"
+  fi
   return "$bad"
 }
