@@ -22,6 +22,12 @@ extension NodePlan {
         "\(d.aggregation) cannot combine \(sharingName)'s shares (CHOCO's consensus step mixes public copies); use aggregation = mean, or \(robustStrategies.sorted().joined(separator: ", "))"
       )
     }
+    if plan.aggregation != .mean && plan.algorithm == "rwm" {
+      throw c.error(
+        .unsupported, section: "SHARING", key: "aggregation",
+        "\(d.aggregation) does not apply to rwm: a walker is mixed with one model by age, and a robust rule over two models is their weighted mean or one of them; use aggregation = mean"
+      )
+    }
     if case .krum = plan.aggregation, sharingName != "Sharing" {
       throw c.error(
         .unsupported, section: "SHARING", key: "aggregation",

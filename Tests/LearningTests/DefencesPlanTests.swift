@@ -62,6 +62,13 @@ final class DefencesPlanTests: XCTestCase {
     )
   }
 
+  func testRandomWalkTakesTheMeanOnly() {
+    XCTAssertEqual(
+      message { try self.plan("aggregation = median", node: "algorithm = rwm") },
+      "x.ini:10: [SHARING] aggregation: median does not apply to rwm: a walker is mixed with one model by age, and a robust rule over two models is their weighted mean or one of them; use aggregation = mean"
+    )
+  }
+
   /// Only the named uids attack; every node is told (a plan warning); a uid past the graph is
   /// an error once the graph is known.
   func testOnlyTheNamedUidsAttack() throws {

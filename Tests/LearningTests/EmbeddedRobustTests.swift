@@ -67,4 +67,31 @@ final class EmbeddedRobustTests: XCTestCase {
       }
     }
   }
+
+  /// FedAvg: the rule is the server's (the median of the returned models here); a client takes
+  /// the server's model as it is.
+  func testFedAvgServerCombinesByTheRule() throws {
+    let c = try EmbeddedCluster(graph: Graph.ring(nodes: 4)) {
+      $0.algorithm = "fedavg"
+      $0.iterations = 1
+      $0.localSteps = 20
+      $0.aggregation = .median
+    }
+    c.startAll()
+    c.run()
+    let server = try XCTUnwrap(c.finish(4))
+    XCTAssertNil(server.error)
+    XCTAssertEqual(server.results.mixedWith[1], [0, 1, 2, 3])
+    XCTAssertEqual(server.results.aggregation, "median")
+    let clients = try (0..<4).map { try XCTUnwrap(c.finish($0)) }
+    for f in clients { XCTAssertEqual(f.results.aggregation, "mean") }
+    // Equal shards, equal weights: the midpoint of the two middle values of each parameter.
+    var differsFromMean = false
+    for i in 0..<server.parameters.count {
+      let v = clients.map { Double($0.parameters[i]) }.sorted()
+      XCTAssertEqual(server.parameters[i], Float((v[1] + v[2]) / 2), "parameter \(i)")
+      if abs((v[1] + v[2]) / 2 - v.reduce(0, +) / 4) > 1e-4 { differsFromMean = true }
+    }
+    XCTAssertTrue(differsFromMean, "the client models were too alike to tell the median from the mean")
+  }
 }

@@ -8,7 +8,7 @@ import Transport
 extension Node {
   /// Logs, at start, how this node combines and protects models, and loudly if it attacks.
   func announceDefences() {
-    if plan.aggregation != .mean { log.info("aggregation: \(plan.aggregation)") }
+    if let robust = aggregator.robust { log.info("aggregation: \(robust.rule)") }
     if let p = plan.privacy {
       log.info(
         "differential privacy: updates clipped to L2 \(p.clip), Gaussian noise σ = \(p.sigma) × clip, \(p.noise.rawValue) noise"

@@ -115,7 +115,8 @@ public final class Node {
     evaluator = Evaluator(
       test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
     aggregator = Aggregator(parameterCount: model.parameterCount)
-    if plan.aggregation != .mean {
+    // A FedAvg client takes the server's model as it is: the rule is the server's.
+    if plan.aggregation != .mean && plan.role != .client {
       aggregator.robust = RobustAggregation(rule: plan.aggregation, parameterCount: model.parameterCount)
     }
     privacy = plan.privacy.map {
@@ -142,7 +143,7 @@ public final class Node {
     record.role = plan.role.rawValue
     record.sharing = sharing.name
     record.parameterCount = model.parameterCount
-    record.aggregation = plan.aggregation.description
+    record.aggregation = aggregator.robust?.rule.description ?? "mean"
     record.attack = plan.attack?.description
     results = ResultsRecorder(
       path: plan.resultsPath, isRegression: model.lossKind == .meanSquaredError, results: record)
