@@ -51,7 +51,7 @@ exec 3<&-
 
 echo $$ >"$dir/agent.pid"
 echo "agent $host $$"
-declare -A pids=() last=()
+declare -A pids=() last=() rcs=()
 for ((r = 0; r < ppm; r++)); do
   uid=$((mid * ppm + r))
   "$peerd" --machine-id "$mid" --rank "$r" --procs-per-machine "$ppm" --machines "$machines" \
@@ -89,12 +89,15 @@ forward_events() {
   done < <(tail -v -n 1 "${files[@]}" 2>/dev/null)
 }
 
-# Whether a node finished a round, from its events file.
-finished_a_round() { # uid
-  [ -x "$peerctl" ] || return 0 # without peerctl a failure counts as during the run, never as a start failure
-  local r
-  r=$("$peerctl" watch "$dir" --print rounds --uid "$1" 2>/dev/null)
-  [ "${r#* }" -gt 0 ] 2>/dev/null
+# The last round each of the given nodes finished, from their events files, into `rounds`: one
+# peerctl for all of them (96 nodes ending together cost 96 × 0.3 s, one at a time).
+declare -A rounds=()
+read_rounds() { # uid…
+  rounds=()
+  [ -x "$peerctl" ] || return 0
+  local args=() u r
+  for u in "$@"; do args+=(--uid "$u"); done
+  while read -r u r; do rounds[$u]=$r; done < <("$peerctl" watch "$dir" --print rounds "${args[@]}" 2>/dev/null)
 }
 
 tick=0
@@ -109,19 +112,27 @@ while [ "${#pids[@]}" -gt 0 ]; do
     for uid in "${!pids[@]}"; do kill -KILL "${pids[$uid]}" 2>/dev/null; done
     killed=1
   fi
+  exited=()
   for uid in "${!pids[@]}"; do
     kill -0 "${pids[$uid]}" 2>/dev/null && continue
     wait "${pids[$uid]}"
-    rc=$?
-    forward_events "$uid"
-    phase=run
-    finished_a_round "$uid" || phase=start
-    echo "exit $uid $rc $phase"
-    if [ "$rc" -ne 0 ]; then
-      echo "err $uid $(grep -v '^[[:space:]]*$' "$dir/$uid.err" 2>/dev/null | tail -n 1 | cut -c1-300)"
-    fi
+    rcs[$uid]=$?
+    exited+=("$uid")
     unset "pids[$uid]"
   done
+  if [ "${#exited[@]}" -gt 0 ]; then
+    forward_events "${exited[@]}"
+    read_rounds "${exited[@]}"
+    for uid in "${exited[@]}"; do
+      # Without peerctl a failure counts as during the run, never as a start failure.
+      phase=run
+      [ ! -x "$peerctl" ] || [ "${rounds[$uid]:-0}" -gt 0 ] 2>/dev/null || phase=start
+      echo "exit $uid ${rcs[$uid]} $phase"
+      if [ "${rcs[$uid]}" -ne 0 ]; then
+        echo "err $uid $(grep -v '^[[:space:]]*$' "$dir/$uid.err" 2>/dev/null | tail -n 1 | cut -c1-300)"
+      fi
+    done
+  fi
   [ "${#pids[@]}" -gt 0 ] || break
   tick=$((tick + 1))
   [ $((tick % 2)) -ne 0 ] || forward_events "${!pids[@]}"

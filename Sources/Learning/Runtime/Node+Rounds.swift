@@ -81,7 +81,7 @@ extension Node {
       let loss = timed(.evaluate) { evaluator.trainLoss(model, between: serviceBetweenBatches) }
       results.update { $0.trainLoss[0] = loss }
     }
-    try evaluate(round: 0)
+    if plan.testAfter > 0 { try evaluate(round: 0) }
     results.update {
       $0.totalBytes[0] = 0
       $0.totalMeta[0] = 0

@@ -168,7 +168,12 @@ public final class Node {
     announceDefences()
     try startPhase()
     results.update { $0.startupTime = elapsed }
-    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client { try evaluateAtStart() }
+    // Round 0 belongs to the curves the run draws: none without test or train-loss evaluations.
+    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client
+      && (plan.testAfter > 0 || plan.trainEvaluateAfter > 0)
+    {
+      try evaluateAtStart()
+    }
     while !isStopping {
       guard try algorithm.step(self) else { break }
     }
