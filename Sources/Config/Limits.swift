@@ -23,4 +23,17 @@ public enum ConfigLimits {
   /// whole pool of `samples_per_node × nodes` samples, 240 bytes each).
   public static let samplesPerNode = 100_000
   public static let testSamples = 1_000_000
+  /// `peer_timeout` and `start_timeout`, in seconds: an hour of silence before a peer is marked
+  /// down, a day for a cluster to start. Past that a wait has no deadline in practice.
+  public static let peerTimeout = 3600.0
+  public static let startTimeout = 86_400.0
+  /// Below this a timeout is shorter than a heartbeat round trip on a loaded machine: every peer
+  /// would be marked down.
+  public static let minimumTimeout = 0.1
+  /// Entries of `alpha_list`.
+  public static let alphaList = 1000
+  /// `krum_f`: Byzantine neighbours Krum tolerates.
+  public static let krumF = 1000
+  /// Uids are TCP port offsets (a graph has at most 65,535 nodes).
+  public static let uid = 65_534
 }

@@ -15,6 +15,11 @@ public struct SectionReader {
 
   func entry(_ key: String) -> INIDocument.Entry? { document.entry(name, key) }
 
+  /// A value as the config wrote it, for a message (`1e39`, not `1e+39`).
+  func written(_ key: String) -> String {
+    INIDocument.excerpt(entry(key)?.value ?? "", quoted: false)
+  }
+
   func error(_ key: String, _ message: String, _ kind: ConfigError.Kind = .malformedValue) -> ConfigError {
     ConfigError(
       kind, file: document.path, line: entry(key)?.line ?? document.section(name)?.line, section: name, key: key,

@@ -222,6 +222,8 @@ public struct SharingSection: Sendable {
   public var stepSize: Double?
   /// `renormalize` or `fill_local`.
   public var partialAveraging: String
+  /// Differential privacy and robust aggregation (Sections+Defences.swift).
+  public var defences: SharingDefences
 
   public static let allowedBits = [1, 4, 8, 32]
   public static let partialAveragingRules = ["renormalize", "fill_local"]
@@ -238,6 +240,10 @@ public struct SharingSection: Sendable {
     }
     if let bad = alphaList.first(where: { !($0 > 0 && $0 <= 1) }) {
       throw r.error("alpha_list", "every fraction must be in (0, 1], got \(bad)")
+    }
+    guard alphaList.count <= ConfigLimits.alphaList else {
+      throw r.error(
+        "alpha_list", "at most \(ConfigLimits.alphaList) fractions, got \(alphaList.count)", .outOfRange)
     }
     accumulation = try r.bool("accumulation", default: false)
     accumulateAveragingChanges = try r.bool("accumulate_averaging_changes", default: false)
@@ -258,6 +264,7 @@ public struct SharingSection: Sendable {
     guard Self.partialAveragingRules.contains(partialAveraging) else {
       throw r.error("partial_averaging", "expected renormalize or fill_local, got '\(partialAveraging)'")
     }
+    defences = try SharingDefences(&r)
     if try r.bool("layerwise", default: false) {
       throw r.error("layerwise", "per-layer SubSampling masks are not supported; one mask covers the whole model")
     }
@@ -287,16 +294,29 @@ public struct NodeSection: Sendable {
   public var algorithmKeys: AlgorithmKeys
   /// Evaluate before the first round, recorded as round 0 (the start of every curve).
   public var evaluateAtStart: Bool
+  /// The test-only attacker (Sections+Defences.swift).
+  public var attack: AttackKeys
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
     iterations = try r.int("iterations", default: 80, min: 1, max: ConfigLimits.iterations)
     testAfter = try r.int("test_after", default: 10, min: 0, max: ConfigLimits.iterations)
     trainEvaluateAfter = try r.int("train_evaluate_after", default: 10, min: 0, max: ConfigLimits.iterations)
+    let lowest = ConfigLimits.minimumTimeout
     peerTimeout = try r.double("peer_timeout", default: 30)
-    guard peerTimeout > 0 else { throw r.error("peer_timeout", "must be positive seconds, got \(peerTimeout)") }
+    guard peerTimeout >= lowest && peerTimeout <= ConfigLimits.peerTimeout else {
+      throw r.error(
+        "peer_timeout",
+        "must be seconds in [\(lowest), \(Int(ConfigLimits.peerTimeout))], got \(r.written("peer_timeout"))",
+        .outOfRange)
+    }
     startTimeout = try r.double("start_timeout", default: 120)
-    guard startTimeout > 0 else { throw r.error("start_timeout", "must be positive seconds, got \(startTimeout)") }
+    guard startTimeout >= lowest && startTimeout <= ConfigLimits.startTimeout else {
+      throw r.error(
+        "start_timeout",
+        "must be seconds in [\(lowest), \(Int(ConfigLimits.startTimeout))], got \(r.written("start_timeout"))",
+        .outOfRange)
+    }
     resetOptimizer = try r.bool("reset_optimizer", default: false)
     logLevel = r.nonEmpty("log_level") ?? "info"
     guard LogLevel(name: logLevel) != nil else {
@@ -316,5 +336,6 @@ public struct NodeSection: Sendable {
     }
     algorithmKeys = try AlgorithmKeys(&r)
     evaluateAtStart = try r.bool("evaluate_at_start", default: false)
+    attack = try AttackKeys(&r)
   }
 }

@@ -38,6 +38,7 @@ public enum NodeFactory {
     var initRNG = RandomStreams(seed: plan.seed).stream(.initialization)
     let model = try ModelRegistry.make(modelSettings, rng: &initRNG)
     let optimizer = try OptimizerRegistry.make(plan.optimizer, parameterCount: model.parameterCount)
+    try checkFractions(plan.sharing, parameterCount: model.parameterCount, model: model.name)
     var sharingSettings = plan.sharing
     sharingSettings.seed = plan.seed
     sharingSettings.uid = plan.uid
@@ -58,6 +59,25 @@ public enum NodeFactory {
     var whole = try DatasetRegistry.load(settings, node: 0, nodes: 1)
     whole.train = SubsetSource(base: whole.train, indices: [])
     return whole
+  }
+
+  /// Strategies that send round(alpha · P) parameters, and where they read alpha from.
+  static let fractionalStrategies: Set<String> = [
+    "PartialModel", "RandomAlpha", "SubSampling", "TopK", "Quantize", "Choco",
+  ]
+
+  /// A fraction that selects no parameter of this model would send empty shares every round: an
+  /// error, like any other value outside its range (the config reader cannot know P).
+  static func checkFractions(_ s: SharingSettings, parameterCount p: Int, model: String) throws {
+    guard fractionalStrategies.contains(s.name) else { return }
+    let fractions =
+      s.name == "RandomAlpha" ? (s.alphaList.isEmpty ? SharingSettings.defaultAlphaList : s.alphaList) : [s.alpha]
+    let key = s.name == "RandomAlpha" ? "alpha_list" : "alpha"
+    for a in fractions where Int((a * Double(p)).rounded(.toNearestOrEven)) == 0 {
+      throw PlanError(
+        "[SHARING] \(key): \(a) selects none of the \(p) parameters of \(model) (round(\(a) × \(p)) = 0); the smallest fraction that sends one is \(String(format: "%.3g", 0.5 / Double(p) * 1.0001))"
+      )
+    }
   }
 
   /// Fills what the model needs to know about the data (input shape, classes, users, items)

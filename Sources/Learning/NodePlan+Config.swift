@@ -55,6 +55,7 @@ extension NodePlan {
     } else {
       throw PlanError("give --uid, or --machine-id and --rank")
     }
+    try checkAttackers(config, graphNodes: graph.nodeCount)
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
     plan.warnings += graphFile.warnings.map(\.description)
     try plan.place(in: graph, book: book, keys: config.node.algorithmKeys)
@@ -178,6 +179,7 @@ extension NodePlan {
     plan.algorithmSettings = a
     plan.slowdown = keys.slowNodes[uid] ?? 1
     plan.evaluateBeforeTraining = c.node.evaluateAtStart
+    try applyDefences(c, sharingName: sharingName, to: &plan)
     return plan
   }
 

@@ -60,6 +60,12 @@ public struct NodePlan: Sendable {
   /// This node computes this many times slower than it would (`[NODE] slow_nodes`): after each
   /// local step it sleeps (slowdown − 1) × the step's own measured time, pause included.
   public var slowdown: Double = 1
+  /// How received models are combined (`[SHARING] aggregation`).
+  public var aggregation: AggregationRule = .mean
+  /// Differential privacy on what this node shares (`[SHARING] dp_clip`…), or nil.
+  public var privacy: PrivacySettings?
+  /// What this node sends instead of its model when the run names it an attacker (test only).
+  public var attack: Attack?
 
   /// `<log dir>/<uid>_results.json`, or nil to write none.
   public var resultsPath: String?

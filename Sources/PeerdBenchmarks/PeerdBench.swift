@@ -7,8 +7,8 @@ struct PeerdBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "peerd-bench",
     abstract:
-      "Benchmarks: model train steps and BLAS against naive loops, sharing methods against full sharing, and whole clusters of real peerd processes.",
-    subcommands: [ModelsBench.self, ClusterBench.self, SharingBench.self])
+      "Benchmarks: model train steps and BLAS against naive loops, sharing methods against full sharing, aggregation rules against the mean, and whole clusters of real peerd processes.",
+    subcommands: [ModelsBench.self, ClusterBench.self, SharingBench.self, AggregationBench.self])
 }
 
 /// Best-of-repeats timing of `body`, in seconds per call.

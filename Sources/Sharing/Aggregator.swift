@@ -50,6 +50,10 @@ public final class Aggregator {
   /// and so left out of the average (always 0 for partial shares, which the codec checks).
   public internal(set) var ignoredValues: [Int] = []
 
+  /// A robust rule (`[SHARING] aggregation`) that replaces the weighted mean in `average`;
+  /// nil for the mean (RobustAggregation.swift).
+  public var robust: RobustAggregation?
+
   /// Floats per block: 16 KiB, so a block of the sum and of one share fit in L1 together.
   static let block = 4096
 

@@ -94,11 +94,15 @@ extension SharingStrategy {
 
 extension Aggregator {
   /// begin, add every share in ascending sender order, finish into `own`: the whole average of
-  /// float32 shares, with the report of what was left out.
+  /// float32 shares, with the report of what was left out. With a robust rule installed
+  /// (`robust`), that rule instead.
   public func average(
     own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
     rule: PartialAveraging = .renormalize
   ) -> AveragingReport {
+    if let robust {
+      return robust.average(own: own, selfWeight: selfWeight, received: received, partialRule: rule, using: self)
+    }
     let ordered = received.sorted { $0.sender < $1.sender }
     begin(own: own, selfWeight: selfWeight, rule: rule)
     for entry in ordered { add(entry.share, weight: entry.weight) }

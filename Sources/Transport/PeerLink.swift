@@ -282,6 +282,12 @@ public final class PeerLink {
     return decode(inbound.frame, claimedSender: inbound.sender)
   }
 
+  /// Counts a model received from a peer the runtime deals with (after admission: a stranger's
+  /// frames are rejects, not traffic, and never appear in `neighbour_bytes`).
+  public func recordReceived(_ m: ModelMessage) {
+    ledger.recordReceived(from: m.sender, data: m.share.dataBytes, metadata: m.frameBytes - m.share.dataBytes)
+  }
+
   /// Counts a frame, or part of one, that was not used.
   public func recordRejection(_ reason: RejectReason, count: Int = 1) {
     rejected[reason.key, default: 0] += count
@@ -331,7 +337,6 @@ public final class PeerLink {
       recordRejection(.badShare(error))
       return .unusableModel(sender: sender, round: round, reason: .badShare(error))
     }
-    ledger.recordReceived(from: sender, data: share.dataBytes, metadata: bytes.count - share.dataBytes)
     return .model(
       ModelMessage(
         sender: sender, round: round, degree: Int(header.degree), age: header.age, aux: header.aux, share: share,

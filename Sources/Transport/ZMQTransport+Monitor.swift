@@ -36,7 +36,9 @@ extension ZMQTransport {
         drops["connection: handshake failed (another protocol or security mechanism)", default: 0] += 1
       case ZMQ_EVENT_DISCONNECTED:
         // Every peer that exits closes one too, so this is not a reject: it is reported apart.
-        connectionsClosed += 1
+        // Counted once the frames queued before it are read (`receive`), so that a peer's BYE,
+        // which precedes its close, is always seen first.
+        pendingCloses += 1
       default:
         break
       }

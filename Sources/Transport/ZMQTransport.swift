@@ -34,6 +34,8 @@ public final class ZMQTransport: MessageTransport {
   public internal(set) var drops: [String: Int] = [:]
   /// Incoming connections ZeroMQ closed: peers that exited, oversize messages, protocol errors.
   public internal(set) var connectionsClosed = 0
+  /// Closes reported by the monitor whose connection may still have frames queued.
+  var pendingCloses = 0
   /// The endpoint actually bound (resolves a `*` port).
   public private(set) var boundEndpoint: String = ""
 
@@ -169,6 +171,9 @@ public final class ZMQTransport: MessageTransport {
       serveZAP()
       readMonitorEvents()
       if let m = tryReceive() { return m }
+      // Nothing is queued: every frame that arrived before a reported close has been read.
+      connectionsClosed += pendingCloses
+      pendingCloses = 0
       let remaining = deadline - Self.now()
       if remaining <= 0 { return nil }
       var items = [zmq_pollitem_t(socket: router, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]

@@ -172,4 +172,27 @@ final class ConfigValidationTests: XCTestCase {
       XCTAssertLessThan("\($0)".count, 120)
     }
   }
+
+  /// Timeouts have a floor (below a heartbeat round trip every peer would be marked down) and a
+  /// ceiling; a list of RandomAlpha fractions has a length bound.
+  func testTimeoutsAndAlphaListsAreBounded() throws {
+    let cases: [(String, String)] = [
+      ("peer_timeout = 0.01", "c.ini:9: [NODE] peer_timeout: must be seconds in [0.1, 3600], got 0.01"),
+      ("peer_timeout = 7200", "c.ini:9: [NODE] peer_timeout: must be seconds in [0.1, 3600], got 7200"),
+      ("start_timeout = 0", "c.ini:9: [NODE] start_timeout: must be seconds in [0.1, 86400], got 0"),
+    ]
+    for (line, message) in cases {
+      let e = error("NODE", line)
+      XCTAssertEqual(e.map { "\($0)" }, message, line)
+      XCTAssertEqual(e?.kind, .outOfRange, line)
+    }
+    XCTAssertNil(error("NODE", "peer_timeout = 0.1\nstart_timeout = 86400"))
+    let long = "[" + Array(repeating: "0.5", count: 1001).joined(separator: ", ") + "]"
+    let text = Self.base + "[SHARING]\nsharing_class = RandomAlpha\nalpha_list = \(long)\n"
+    XCTAssertThrowsError(try load(text)) { e in
+      XCTAssertEqual((e as? ConfigError)?.kind, .outOfRange)
+      XCTAssertEqual(
+        (e as? ConfigError)?.message, "at most 1000 fractions, got 1001")
+    }
+  }
 }

@@ -145,7 +145,29 @@ extension MalformedInputTests {
     ),
     Case(
       name: "peer timeout 0", tool: .check, files: config("iterations = 2", "iterations = 2\npeer_timeout = 0"),
-      expect: .error("peerctl check: $DIR/config.ini:15: [NODE] peer_timeout: must be positive seconds, got 0.0")),
+      expect: .error("peerctl check: $DIR/config.ini:15: [NODE] peer_timeout: must be seconds in [0.1, 3600], got 0")),
+    // Robust aggregation, differential privacy and the test-only attacker.
+    Case(
+      name: "krum with partial shares", tool: .check,
+      files: config("[NODE]", "[SHARING]\nsharing_class = PartialModel\naggregation = krum\n[NODE]"),
+      expect: .error(
+        "peerctl check: $DIR/config.ini:15: [SHARING] aggregation: krum compares whole models and needs sharing_class = Sharing (got PartialModel); median and trimmed_mean take partial shares"
+      )),
+    Case(
+      name: "dp_sigma without dp_clip", tool: .peerd, files: config("[NODE]", "[SHARING]\ndp_sigma = 1\n[NODE]"),
+      expect: .error(
+        "peerd: $DIR/config.ini:14: [SHARING] dp_sigma: needs dp_clip: the noise is dp_sigma × dp_clip, the bound on the shared update"
+      )),
+    Case(
+      name: "attack without attackers", tool: .peerd,
+      files: config("iterations = 2", "iterations = 2\nattack = scaled"),
+      expect: .error(
+        "peerd: $DIR/config.ini:13: [NODE] attackers: attack = scaled needs the attacking uids, like attackers = [3, 11]"
+      )),
+    Case(
+      name: "attacker not in the graph", tool: .check,
+      files: config("iterations = 2", "iterations = 2\nattack = random\nattackers = [5]"),
+      expect: .error("peerctl check: $DIR/config.ini:16: [NODE] attackers: 5 is not a node of the 2-node graph")),
     Case(
       name: "zero training samples", tool: .check,
       files: config("samples_per_node = 50", "samples_per_node = 50\nsizes = [1.0, 0.0]"),

@@ -42,6 +42,12 @@ public struct NodeResults: Codable, Sendable, Equatable {
   /// `peer`, or FedAvg's `server` or `client`.
   public var role = "peer"
   public var sharing = ""
+  /// `[SHARING] aggregation`: `mean`, or a robust rule with its parameter.
+  public var aggregation = "mean"
+  /// A test-only attacker's attack (`[NODE] attack`), nil for an honest node.
+  public var attack: String?
+  /// Differential privacy on what the node shared, nil without `dp_clip`.
+  public var privacy: PrivacyRecord?
   public var parameterCount = 0
   public var startupTime = 0.0
   /// Rounds (or steps) this node completed, including any before a resume.
@@ -95,7 +101,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case liveNeighbours = "live_neighbours"
     case ownAge = "own_age"
     case mixedAges = "mixed_ages"
-    case uid, algorithm, role, sharing
+    case uid, algorithm, role, sharing, aggregation, attack, privacy
     case parameterCount = "parameter_count"
     case startupTime = "startup_time"
     case roundsCompleted = "rounds_completed"
@@ -140,6 +146,9 @@ public struct NodeResults: Codable, Sendable, Equatable {
     algorithm = try get(.algorithm, "")
     role = try get(.role, "peer")
     sharing = try get(.sharing, "")
+    aggregation = try get(.aggregation, "mean")
+    attack = try c.decodeIfPresent(String.self, forKey: .attack)
+    privacy = try c.decodeIfPresent(PrivacyRecord.self, forKey: .privacy)
     parameterCount = try get(.parameterCount, 0)
     startupTime = try get(.startupTime, 0)
     roundsCompleted = try get(.roundsCompleted, 0)

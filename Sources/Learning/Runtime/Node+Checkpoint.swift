@@ -78,6 +78,7 @@ extension Node {
       file["algorithm"] = try algorithm.checkpointState()
       file["sharing"] = sharing.checkpointState()
       file["ledger"] = Array(try json.encode(link.ledger))
+      if let privacy = privacyCheckpoint() { file["privacy"] = privacy }
       flushResultsIntoRecord()
       file["results"] = Array(try json.encode(results.results))
       try FileSystem.write(file.encoded(), to: path, for: "write the checkpoint")
@@ -90,8 +91,9 @@ extension Node {
   }
 
   private func flushResultsIntoRecord() {
-    let rejected = link.allRejected
+    let rejected = rejectedFrames()
     results.update { $0.rejectedFrames = rejected }
+    recordPrivacy()
   }
 
   /// Continues from the checkpoint at `plan.checkpointPath`. Called before `run()`.
@@ -132,6 +134,7 @@ extension Node {
       try trainer.restore(.init(order: order.map { Int($0) }, position: meta.batchPosition, rng: meta.shuffleState))
       try algorithm.restoreState(try section("algorithm"))
       try sharing.restoreState(try section("sharing"))
+      try restorePrivacy(file["privacy"], path: path)
     } catch let e as CheckpointError { throw e } catch { throw CheckpointError.corrupt(path, "\(error)") }
     for (i, v) in parameters.enumerated() { model.parameters[i] = v }
     peerChoice = choice

@@ -39,6 +39,7 @@ extension Node: AlgorithmContext {
   public func train() throws -> Double? {
     let t0 = now
     defer { phase.add(.train, now - t0) }
+    privacy?.noteTraining()
     return try trainer.train(model: model, optimizer: optimizer, clock: clock) { [unowned self] in
       try serviceNetwork()
     }
@@ -78,9 +79,12 @@ extension Node: AlgorithmContext {
   /// This node's current model framed for `recipients`: the parameter bytes themselves for full
   /// sharing (one copy), else each of the sharing method's shares framed once for its group.
   func frames(for recipients: [Int], age: UInt64, aux: UInt64) -> [(frame: PeerLink.EncodedModel, recipients: [Int])] {
+    // Every path that frames the model (a send, a resend framed for one peer) releases first.
+    releaseForSharing()
     let fields = PeerLink.ModelFields(round: currentRound, degree: peers.liveNeighbours.count, age: age, aux: aux)
-    if sharing.sharesWholeModel { return [(link.encodeDenseModel(model.parameters, fields), recipients)] }
-    return sharing.makeShares(of: model.parameters, round: currentRound, recipients: recipients).map {
+    let shared = sharedParameters()
+    if sharing.sharesWholeModel { return [(link.encodeDenseModel(shared, fields), recipients)] }
+    return sharing.makeShares(of: shared, round: currentRound, recipients: recipients).map {
       (link.encodeModel($0.share, fields), $0.recipients)
     }
   }
@@ -130,6 +134,7 @@ extension Node: AlgorithmContext {
     let report = sharing.average(
       own: model.parameters, selfWeight: selfWeight,
       received: messages.map { ($0.sender, $0.share, weights[$0.sender] ?? 0) }, using: aggregator)
+    rebasePrivacy()
     for m in messages {
       guard let ignored = report.ignoredValues[m.sender], ignored > 0 else { continue }
       link.recordRejection(.nonFiniteValues, count: ignored)

@@ -36,9 +36,14 @@ extension Node {
     service()
   }
 
-  /// Dispatches frames until none is waiting.
+  /// Dispatches the frames waiting, at most `drainLimit` of them: a peer (or a stranger) that
+  /// sends faster than this node decodes must not keep it from its own work. A flood of stranger
+  /// HELLOs once held a node here for as long as it lasted: no heartbeat went out, and its
+  /// neighbours marked it down. The rest waits for the next call; ZeroMQ's fair queueing still
+  /// hands over every peer's frames in turn.
   func drain() throws {
-    while try pump(timeout: 0) {}
+    var handled = 0
+    while handled < Self.drainLimit, try pump(timeout: 0) { handled += 1 }
   }
 
   /// Receives and dispatches at most one frame. Returns whether one arrived.
@@ -85,6 +90,7 @@ extension Node {
         forceCameUp: restarted)
     case .bye:
       guard peers.state(of: c.sender) != .departed else { return }
+      byesReceived += 1
       peers.markDeparted(c.sender)
       log.info("peer \(c.sender) said BYE in its round \(c.round)")
       recordPeerEvent(.departed, c.sender, "BYE")
@@ -100,6 +106,7 @@ extension Node {
 
   private func handle(_ received: ModelMessage) {
     guard admitsModel(from: received.sender, round: received.round) else { return }
+    link.recordReceived(received)
     var m = received
     do {
       // The sharing method turns what arrived into what is averaged (CHOCO updates its copy
@@ -219,6 +226,7 @@ extension Node {
       }
     }
     for p in peers.probesDue(now: t) { sayHello(to: p, probe: true) }
+    noteClosedConnections()
     if !unsent.isEmpty { retryUnsent() }
     if algorithm.policy.liveness == .always {
       for p in peers.heartbeatPeers where peers.isLive(p) && peers.isOverdue(p, now: t, awaitedSince: peers.startTime) {

@@ -59,6 +59,9 @@ public final class Node {
   public let events: EventLog
   public let mailbox: Mailbox
   public let clock: any Clock
+  /// Differential privacy on what this node shares (Node+Defences.swift).
+  public let privacy: DifferentialPrivacy?
+  let attacker: Attacker?
   public internal(set) var log: Logger
   public internal(set) var peers: PeerTable
 
@@ -78,6 +81,10 @@ public final class Node {
   var abandonedBecause: String?
   /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
   var warned: Set<String> = []
+  /// BYEs received from peers this node deals with: each explains one closed connection.
+  var byesReceived = 0
+  /// Whether a connection closed without a BYE has been logged.
+  var warnedClose = false
   var phase = PhaseClock()
   /// The round this run resumed from (a checkpoint), if any.
   var resumedFrom: Int?
@@ -85,6 +92,8 @@ public final class Node {
   var lastFlush = -Double.infinity
   /// The results file is rewritten at least this often (seconds), besides evaluations.
   static let flushInterval = 2.0
+  /// Frames handled per `drain` (Node+Network.swift): a few milliseconds of decoding.
+  static let drainLimit = 1000
 
   public init(
     plan: NodePlan, model: any Model, optimizer: any Optimizer, data: NodeShard, sharing: any SharingStrategy,
@@ -106,6 +115,16 @@ public final class Node {
     evaluator = Evaluator(
       test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
     aggregator = Aggregator(parameterCount: model.parameterCount)
+    // A FedAvg client takes the server's model as it is: the rule is the server's.
+    if plan.aggregation != .mean && plan.role != .client {
+      aggregator.robust = RobustAggregation(rule: plan.aggregation, parameterCount: model.parameterCount)
+    }
+    privacy = plan.privacy.map {
+      DifferentialPrivacy($0, seed: plan.seed, uid: plan.uid, initialModel: model.parameters)
+    }
+    attacker = plan.attack.map {
+      Attacker($0, parameterCount: model.parameterCount, seed: plan.seed, uid: plan.uid)
+    }
     link = PeerLink(uid: plan.uid, transport: transport, parameterCount: model.parameterCount)
     peerChoice = streams.stream(.peerChoice, index: UInt64(plan.uid))
     startTime = clock.now()
@@ -124,6 +143,8 @@ public final class Node {
     record.role = plan.role.rawValue
     record.sharing = sharing.name
     record.parameterCount = model.parameterCount
+    record.aggregation = aggregator.robust?.rule.description ?? "mean"
+    record.attack = plan.attack?.description
     results = ResultsRecorder(
       path: plan.resultsPath, isRegression: model.lossKind == .meanSquaredError, results: record)
     events = EventLog(path: plan.eventsPath)
@@ -144,6 +165,7 @@ public final class Node {
     var start = NodeEvent(kind: .start, uid: uid, time: elapsed, round: currentRound)
     start.resumedFrom = resumedFrom
     events.append(start)
+    announceDefences()
     try startPhase()
     results.update { $0.startupTime = elapsed }
     // Round 0 belongs to the curves the run draws: none without test or train-loss evaluations.
@@ -216,11 +238,12 @@ public final class Node {
       link.sendControl(.bye, to: p, round: currentRound, degree: 0)
     }
     if case .stopped = outcome { writeCheckpoint(reason: "stop") }
-    let rejected = link.allRejected
+    let rejected = rejectedFrames()
     results.update {
       $0.outcome = outcome.name
       $0.rejectedFrames = rejected
     }
+    if let attacker { log.warning("ATTACKER (test only): this node sent \(attacker.attack) all run") }
     flushResults()
     var end = NodeEvent(kind: .end, uid: uid, time: elapsed, round: currentRound)
     end.outcome = outcome.name
@@ -247,12 +270,13 @@ public final class Node {
 
   func flushResults() {
     lastFlush = now
-    let rejected = link.allRejected
+    let rejected = rejectedFrames()
     let closed = link.transport.connectionsClosed
     results.update {
       $0.rejectedFrames = rejected
       $0.connectionsClosed = closed
     }
+    recordPrivacy()
     if let problem = results.flush() { log.error("\(problem)") }
   }
 }
