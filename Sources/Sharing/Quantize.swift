@@ -11,7 +11,7 @@ import Numerics
 /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂), the weights being the algorithm's, γ = `step_size`.
 ///
 /// Copies start empty: the first share to each recipient is a keyframe (the copy as float32),
-/// and so is the next one after `peerReset`, a restore, or a resend request. A receiver applies
+/// and so is the next one after `peerReset`, `shareUndelivered`, a restore, or a resend request. A receiver applies
 /// a delta only to the copy state it names (`PublicCopyTag`); otherwise it refuses the share
 /// with `SharingError.publicCopyOutOfSync` and lists the sender in the resend list of every
 /// share it sends until the keyframe arrives (docs/algorithms.md, "Quantize").
@@ -181,10 +181,17 @@ public final class Quantize: SharingStrategy {
     return AveragingReport()
   }
 
+  /// Every delta is made against the copy of one group of recipients.
+  public var sharesDependOnRecipient: Bool { true }
+
   public func peerReset(_ uid: Int) {
     own.forget(uid)
     peers.forget(uid)
   }
+
+  /// Its copy of this node is not the one kept for its group any more: it gets a keyframe. What
+  /// this node holds of it is unaffected.
+  public func shareUndelivered(to uid: Int) { own.forget(uid) }
 
   /// The copies of the neighbours and the sequence counter. This node's own copies are not
   /// kept: after a restore it cannot know what its recipients hold, so each gets a keyframe.
