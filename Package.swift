@@ -119,7 +119,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ], swiftSettings: swiftSettings),
     .testTarget(
-      name: "IntegrationTests", dependencies: ["Learning", "Models", "Transport", "CZeroMQ", "Datasets"],
+      name: "IntegrationTests", dependencies: ["Learning", "Models", "Numerics", "Transport", "CZeroMQ", "Datasets"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "FuzzingTests", dependencies: ["Fuzzing", "Sharing", "Numerics"], swiftSettings: swiftSettings),

@@ -41,6 +41,8 @@ Options (all optional):
 
 Before anything starts it validates the inputs (peerctl check), reaches every host, and checks
 there that every node's port (base_port + uid) can be bound on the host's address.
+When the config says [NODE] algorithm = fedavg, the graph's nodes are FedAvg's clients and machine 0
+also runs their server (uid = the node count, port base_port + that uid), with the same options.
 The run directory gets one folder per machine (machine0/, machine1/, ...) holding each node's
 <uid>.log, <uid>.out, <uid>.err and <uid>_results.json, and nodes.tsv with every node's outcome.
 A node that fails at start aborts the run; a node lost during the run (crash, kill, host gone)
@@ -157,13 +159,17 @@ EXTRA=()
 [ -n "$TESTAFTER" ] && EXTRA+=(--test-after "$TESTAFTER")
 ITERATIONS=$("$PEERCTL" check --config "$CONFIG" --print iterations ${ITER:+--iterations "$ITER"}) || exit 2
 BASE_PORT=$("$PEERCTL" check --config "$CONFIG" --print base-port) || exit 2
+# FedAvg runs a server besides the graph's nodes (its clients): uid n, on machine 0 at
+# base_port + n (docs/configuration.md, "The FedAvg server").
+SERVER_UID=""
+[ "$("$PEERCTL" check --config "$CONFIG" --print algorithm)" != fedavg ] || SERVER_UID=$TOTAL
 
 # shellcheck source=lib/launch_hosts.sh source-path=SCRIPTDIR
 . "$ROOT/scripts/lib/launch_hosts.sh"
 preflight
 [ "$GATHER" = 0 ] || push_inputs
 
-echo "$SELF: $TOTAL nodes on $M machine(s), config $(basename "$CONFIG"), graph $GRAPH"
+echo "$SELF: $TOTAL nodes on $M machine(s)${SERVER_UID:+ and the FedAvg server (uid $SERVER_UID, machine 0)}, config $(basename "$CONFIG"), graph $GRAPH"
 echo "$SELF: run directory $LOGDIR${REMOTE:+ (remote hosts through '$REMOTE_CMD')}"
 START=$(date +%s.%N)
 trap 'on_signal INT 130' INT

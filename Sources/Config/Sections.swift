@@ -283,6 +283,8 @@ public struct NodeSection: Sendable {
   public var checkpointEvery: Int
   public var isolationLimit: Double
   public var stepPause: Double
+  /// The algorithms' knobs (AlgorithmKeys.swift).
+  public var algorithmKeys: AlgorithmKeys
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
@@ -310,5 +312,6 @@ public struct NodeSection: Sendable {
     guard (0...60).contains(stepPause) else {
       throw r.error("step_pause", "must be seconds in [0, 60], got \(stepPause)")
     }
+    algorithmKeys = try AlgorithmKeys(&r)
   }
 }

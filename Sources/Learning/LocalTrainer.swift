@@ -16,6 +16,10 @@ public final class LocalTrainer {
   public let sampleCount: Int
   /// Seconds to let pass after each step (`NodePlan.stepPause`).
   public var stepPause = 0.0
+  /// Computes this many times slower (`NodePlan.slowdown`): after each step, sleeps
+  /// (slowdown − 1) × that step's own time on `clock`, pause included, so a straggler stays
+  /// proportionally slower whatever the machine's load and model.
+  public var slowdown = 1.0
   /// Real seconds between network services during a round.
   static let serviceInterval = 0.2
 
@@ -38,11 +42,13 @@ public final class LocalTrainer {
     var steps = 0
     var lastService = clock.now()
     func step() throws {
+      let started = slowdown > 1 ? clock.now() : 0
       let loss = model.computeGradients(batch)
       optimizer.step(model)
       lossSum += Double(loss)
       steps += 1
       if stepPause > 0 { clock.sleep(stepPause) }
+      if slowdown > 1 { clock.sleep((slowdown - 1) * (clock.now() - started)) }
       let now = clock.now()
       if now - lastService > Self.serviceInterval {
         try service()

@@ -22,9 +22,10 @@ public enum NodeFactory {
   }
 
   public static func prepare(_ plan: NodePlan) throws -> Parts {
-    let data = try DatasetRegistry.load(plan.dataset, node: plan.uid, nodes: plan.totalNodes)
-    // The readers and the partitioner refuse empty shards; this holds for any source.
-    guard data.train.count > 0 else {
+    let data = try shard(plan)
+    // The readers and the partitioner refuse empty shards; this holds for any source. A FedAvg
+    // server trains nothing by design.
+    guard data.train.count > 0 || plan.role == .server else {
       throw PlanError("node \(plan.uid) has no training samples", kind: .emptyShard)
     }
     guard data.test.count > 0 || plan.testAfter == 0 else {
@@ -43,6 +44,20 @@ public enum NodeFactory {
     let sharing = try SharingRegistry.make(sharingSettings, initialModel: model.parameters)
     let algorithm = try AlgorithmRegistry.make(plan.algorithm, settings: plan.algorithmSettings)
     return Parts(data: data, model: model, optimizer: optimizer, sharing: sharing, algorithm: algorithm)
+  }
+
+  /// The node's data. A FedAvg server trains nothing and evaluates the global model on the whole
+  /// run's test set: the loader's one-node split, whose test part is every node's test data (the
+  /// global test set, or all users' held-out ratings for MovieLens).
+  static func shard(_ plan: NodePlan) throws -> NodeShard {
+    guard plan.role == .server else {
+      return try DatasetRegistry.load(plan.dataset, node: plan.uid, nodes: plan.totalNodes)
+    }
+    var settings = plan.dataset
+    settings.partition = .iid  // one node: the split is moot, and `sizes` lists the clients'
+    var whole = try DatasetRegistry.load(settings, node: 0, nodes: 1)
+    whole.train = SubsetSource(base: whole.train, indices: [])
+    return whole
   }
 
   /// Fills what the model needs to know about the data (input shape, classes, users, items)

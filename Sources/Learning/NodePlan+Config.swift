@@ -55,17 +55,9 @@ extension NodePlan {
     } else {
       throw PlanError("give --uid, or --machine-id and --rank")
     }
-    guard uid >= 0 && uid < graph.nodeCount else {
-      throw PlanError("uid \(uid) is not a node of the \(graph.nodeCount)-node graph")
-    }
-
     var plan = try fromConfig(config, configPath: request.configPath, uid: uid, totalNodes: graph.nodeCount)
     plan.warnings += graphFile.warnings.map(\.description)
-    plan.neighbours = graph.neighbours(of: uid)
-    plan.bindEndpoint = book.bindEndpoint(of: uid)
-    var endpoints: [Int: String] = [:]
-    for v in 0..<graph.nodeCount { endpoints[v] = book.endpoint(of: v) }
-    plan.endpoints = endpoints
+    try plan.place(in: graph, book: book, keys: config.node.algorithmKeys)
     if let it = request.iterations { plan.iterations = it }
     if let t = request.testAfter { plan.testAfter = t }
     if let t = request.trainEvaluateAfter { plan.trainEvaluateAfter = t }
@@ -74,7 +66,7 @@ extension NodePlan {
     plan.placeFiles(in: request.logDir, saveWeights: config.node.saveWeights)
     if config.communication.security == "curve", let dir = config.communication.curveKeys {
       plan.security = try CurveKeyFiles.load(
-        dir: resolveRelative(dir, to: request.configPath), uid: uid, peers: Array(endpoints.keys).sorted())
+        dir: resolveRelative(dir, to: request.configPath), uid: uid, peers: Array(plan.endpoints.keys).sorted())
     }
     return plan
   }
@@ -168,6 +160,19 @@ extension NodePlan {
     plan.isolationLimit = c.node.isolationLimit
     plan.checkpointEvery = c.node.checkpointEvery
     plan.stepPause = c.node.stepPause
+    let keys = c.node.algorithmKeys
+    var a = AlgorithmSettings()
+    a.rwmTimeout = keys.rwmTimeout ?? c.node.peerTimeout
+    a.swarmAlpha = keys.swarmAlpha
+    a.swarmBeta = keys.swarmBeta
+    a.swarmGamma = keys.swarmGamma
+    a.syncTimeout = keys.syncTimeout
+    a.clientsPerRound = keys.clientsPerRound
+    if let f = keys.clientFraction { a.clientFraction = f }
+    a.roundDeadline = keys.roundDeadline ?? c.node.peerTimeout
+    a.elFanout = keys.elFanout
+    plan.algorithmSettings = a
+    plan.slowdown = keys.slowNodes[uid] ?? 1
     return plan
   }
 

@@ -57,6 +57,9 @@ public struct NodePlan: Sendable {
   /// emulates slower hardware (stragglers), and gives local work a duration on the embedded
   /// network's virtual clock, where computing takes no time.
   public var stepPause: Double = 0
+  /// This node computes this many times slower than it would (`[NODE] slow_nodes`): after each
+  /// local step it sleeps (slowdown − 1) × the step's own measured time, pause included.
+  public var slowdown: Double = 1
 
   /// `<log dir>/<uid>_results.json`, or nil to write none.
   public var resultsPath: String?

@@ -18,6 +18,8 @@ struct CheckCommand: ParsableCommand {
   enum PrintValue: String, ExpressibleByArgument, CaseIterable {
     case iterations
     case basePort = "base-port"
+    /// The canonical name of `[NODE] algorithm` (the launcher starts a FedAvg server for `fedavg`).
+    case algorithm
   }
 
   @OptionGroup var files: RunOptions
@@ -27,6 +29,8 @@ struct CheckCommand: ParsableCommand {
     help:
       "Print one resolved value instead of a summary: \(PrintValue.allCases.map(\.rawValue).joined(separator: ", ")).")
   var print: PrintValue?
+  @Option(help: "The uid to check with --graph (default 0; FedAvg's server, the graph's node count, is checked too).")
+  var uid: Int?
 
   func run() throws {
     do {
@@ -38,22 +42,32 @@ struct CheckCommand: ParsableCommand {
       case .basePort:
         Swift.print(cfg.communication.basePort)
         return
+      case .algorithm:
+        Swift.print(try NodePlan.fromConfig(cfg, configPath: files.config, uid: 0, totalNodes: 1).algorithm)
+        return
       case nil:
         break
       }
-      var plan = try NodePlan.fromConfig(cfg, configPath: files.config, uid: 0, totalNodes: 1)
+      var plan = try NodePlan.fromConfig(cfg, configPath: files.config, uid: uid ?? 0, totalNodes: 1)
+      var server: NodePlan?
       if let graph {
-        plan = try NodePlan.resolve(
-          NodeRequest(
-            configPath: files.config, graphPath: graph, graphFormat: files.graphType.rawValue, ipPath: files.ip,
-            uid: 0, procsPerMachine: files.procsPerMachine, logDir: NSTemporaryDirectory()))
+        func resolve(_ u: Int) throws -> NodePlan {
+          try NodePlan.resolve(
+            NodeRequest(
+              configPath: files.config, graphPath: graph, graphFormat: files.graphType.rawValue, ipPath: files.ip,
+              uid: u, procsPerMachine: files.procsPerMachine, logDir: NSTemporaryDirectory()))
+        }
+        plan = try resolve(uid ?? 0)
+        if let s = plan.serverUID, s != plan.uid { server = try resolve(s) }
       }
       for w in plan.warnings { Swift.print("warning: \(w)") }
       if let iterations = files.iterations { plan.iterations = iterations }
       let parts = try NodeFactory.prepare(plan)
+      if let server { _ = try NodeFactory.prepare(server) }
       Swift.print(
         "\(files.config): ok — \(plan.dataset.name) / \(parts.model.name) (\(parts.model.parameterCount) parameters) / \(plan.optimizer.name) lr \(plan.optimizer.learningRate) / \(plan.algorithm), \(plan.iterations) rounds of \(plan.localSteps) \(plan.fullEpochs ? "epochs" : "steps")"
-          + (graph.map { " — graph \($0): \(plan.totalNodes) nodes" } ?? ""))
+          + (graph.map { " — graph \($0): \(plan.totalNodes) nodes" } ?? "")
+          + (plan.serverUID.map { " + the FedAvg server, uid \($0) (machine 0, port base_port + \($0))" } ?? ""))
     } catch {
       throw fail("check: \(error)")
     }

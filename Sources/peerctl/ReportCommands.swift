@@ -16,8 +16,26 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "The run directory (searched recursively for *_results.json).")
   var logDir: String
 
+  @Flag(help: "One line for the whole run (final accuracy or RMSE, rounds reached, time, MB sent per node).")
+  var summary = false
+
+  @Flag(help: "With --summary: print the column header too.")
+  var header = false
+
+  @Flag(help: "One line per node: rounds, seconds, rounds per second, final accuracy or RMSE, MB sent.")
+  var nodes = false
+
   func run() throws {
     do {
+      if nodes {
+        print(try RunReport.perNode(logDir: logDir), terminator: "")
+        return
+      }
+      if summary {
+        if header { print(RunSummary.header) }
+        print(try RunReport.summary(logDir: logDir).line)
+        return
+      }
       print(try RunReport.load(logDir: logDir).table(), terminator: "")
     } catch {
       throw fail("report: \(error)")

@@ -31,7 +31,7 @@ final class ClusterTests: XCTestCase {
       XCTAssertTrue(FileManager.default.fileExists(atPath: h.dir + "/\(uid)_model.bin"))
     }
     let mean = accuracies.reduce(0, +) / 16
-    XCTAssertGreaterThan(mean, 85, "mean test accuracy \(mean) %")
+    XCTAssertGreaterThanOrEqual(mean, 87, "mean test accuracy \(mean) % (the algorithms issue's target)")
   }
 
   /// The FEMNIST CNN (its second convolution on the Winograd path) learns MNIST in two real

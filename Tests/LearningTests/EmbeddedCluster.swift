@@ -25,6 +25,8 @@ final class EmbeddedCluster: @unchecked Sendable {
     var mailboxLimit: Int
     /// The node's sharing method as it ended (its accumulators, CHOCO copies).
     var sharing: (any SharingStrategy)?
+    /// Training samples of the node's shard.
+    var sampleCount = 0
   }
 
   let network: EmbeddedNetwork
@@ -61,7 +63,8 @@ final class EmbeddedCluster: @unchecked Sendable {
     dataset.synthetic.samplesPerNode = 200
     dataset.synthetic.testSamples = 500
     var p = NodePlan(
-      uid: uid, totalNodes: graph.nodeCount, neighbours: graph.neighbours(of: uid), bindEndpoint: "", endpoints: [:],
+      uid: uid, totalNodes: graph.nodeCount, neighbours: uid < graph.nodeCount ? graph.neighbours(of: uid) : [],
+      bindEndpoint: "", endpoints: [:],
       seed: 7, dataset: dataset, model: ModelSettings(name: "LogisticRegression"),
       optimizer: OptimizerSettings(learningRate: 0.1), sharing: SharingSettings(name: "Sharing"), iterations: 20,
       localSteps: 5, batchSize: 16, testAfter: 10, trainEvaluateAfter: 0, peerTimeout: 3, startTimeout: 10)
@@ -69,7 +72,15 @@ final class EmbeddedCluster: @unchecked Sendable {
     // 5 steps of 20 ms: a round takes 0.1 s of virtual time.
     p.stepPause = 0.02
     configure(&p)
+    // Roles, heartbeat peers and the server, as NodePlan.resolve lays them out for the algorithm.
+    try! p.layOut(in: graph)
     return p
+  }
+
+  /// Every process of the run: the graph's nodes, and FedAvg's server (uid n) when there is one.
+  var uids: [Int] {
+    var p = plan(0)
+    return (try? p.layOut(in: graph)) == .serverAndClients ? Array(0...graph.nodeCount) : Array(0..<graph.nodeCount)
   }
 
   /// Starts node `uid` at virtual time `at`; with `resume`, from its checkpoint.
@@ -103,6 +114,7 @@ final class EmbeddedCluster: @unchecked Sendable {
         finish.mailboxBytes = node.mailbox.bytes
         finish.mailboxLimit = node.mailbox.byteLimit
         finish.sharing = node.sharing
+        finish.sampleCount = node.trainer.sampleCount
       } catch {
         finish.error = "setup: \(error)"
       }
@@ -112,7 +124,7 @@ final class EmbeddedCluster: @unchecked Sendable {
     }
   }
 
-  func startAll() { for uid in 0..<graph.nodeCount { start(uid) } }
+  func startAll() { for uid in uids { start(uid) } }
 
   /// The parameter count of the model every node trains.
   func parameterCount() throws -> Int { try NodeFactory.prepare(plan(0)).model.parameterCount }
@@ -196,4 +208,13 @@ final class LossyTransport: MessageTransport {
   func receive(timeout: Double) throws(TransportError) -> InboundMessage? { try inner.receive(timeout: timeout) }
   func disconnect(_ uid: Int) { inner.disconnect(uid) }
   func close() { inner.close() }
+}
+
+/// An optimizer that never changes the model: with it, models change only by averaging, so a
+/// test can follow every value by hand.
+final class FrozenOptimizer: Optimizer {
+  func step(_ model: any Model) {}
+  func reset() {}
+  func exportState() -> OptimizerState { OptimizerState() }
+  func importState(_ state: OptimizerState, parameterCount: Int) throws {}
 }

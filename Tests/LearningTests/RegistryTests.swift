@@ -21,7 +21,13 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(try registry.resolve(spelling).name, canonical, "\(registry.kind) '\(spelling)'")
       }
     }
-    try check(AlgorithmRegistry.registry, ["d-psgd": "dpsgd", "DPSGD": "dpsgd", "D_PSGD": "dpsgd"])
+    try check(
+      AlgorithmRegistry.registry,
+      [
+        "d-psgd": "dpsgd", "DPSGD": "dpsgd", "D_PSGD": "dpsgd", "RWM": "rwm", "random-walk": "rwm",
+        "SwarmAvg": "swarmavg", "swarm": "swarmavg", "FedAvg": "fedavg", "federated": "fedavg", "EL": "epidemic",
+        "EL_Local": "epidemic", "EpidemicLearning": "epidemic",
+      ])
     try check(SharingRegistry.registry, ["Full": "Sharing", "FullSharing": "Sharing", "sharing": "Sharing"])
     try check(DatasetRegistry.registry, ["FEMNIST": "Femnist", "CelebA": "Celeba", "Fashion-MNIST": "FashionMNIST"])
     try check(ModelRegistry.registry, ["logisticregression": "LogisticRegression", "lenet": "LeNet"])
@@ -32,7 +38,9 @@ final class RegistryTests: XCTestCase {
   func testUnknownNamesListWhatIsSupported() {
     XCTAssertThrowsError(try AlgorithmRegistry.registry.resolve("gossip")) { error in
       XCTAssertEqual(
-        error as? RegistryError, RegistryError(kind: "[NODE] algorithm", name: "gossip", supported: ["dpsgd"]))
+        error as? RegistryError,
+        RegistryError(
+          kind: "[NODE] algorithm", name: "gossip", supported: ["dpsgd", "rwm", "swarmavg", "fedavg", "epidemic"]))
     }
     XCTAssertThrowsError(try DatasetRegistry.load(DatasetSettings(name: "ImageNet"), node: 0, nodes: 1)) { error in
       XCTAssertEqual((error as? RegistryError)?.supported, DatasetRegistry.names)

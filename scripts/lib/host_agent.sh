@@ -4,7 +4,8 @@
 # or bash for a local host) as `bash -c "$(cat host_agent.sh)" peerd-host-agent ARGS…`, so a host
 # needs the peerd binary but not this script.
 #
-# Arguments: MACHINE PROCS MACHINES ROOT PEERD CONFIG GRAPH IP DIR RUN_ID GRACE [peerd flags…]
+# Arguments: MACHINE PROCS MACHINES ROOT PEERD CONFIG GRAPH IP DIR RUN_ID GRACE SERVER [peerd flags…]
+# SERVER is the uid of a FedAvg server to start on this machine besides its ranks, or "-".
 #
 # Lines it prints (the launcher parses them):
 #   agent HOSTNAME PID          it is running (its pid is also in DIR/agent.pid)
@@ -21,8 +22,8 @@
 # SIGKILL, or an ssh connection that dropped, still stops this host's processes. Nodes get
 # SIGTERM, never SIGINT alone: a background job of a non-interactive shell ignores SIGINT.
 set -u
-mid=$1 ppm=$2 machines=$3 root=$4 peerd=$5 cfg=$6 graph=$7 ip=$8 dir=$9 run=${10} grace=${11}
-shift 11
+mid=$1 ppm=$2 machines=$3 root=$4 peerd=$5 cfg=$6 graph=$7 ip=$8 dir=$9 run=${10} grace=${11} server=${12}
+shift 12
 host=$(hostname 2>/dev/null || echo "?")
 cd "$root" 2>/dev/null || { echo "agent-error no folder $root on $host (--remote-root)"; exit 1; }
 [ -x "$peerd" ] || { echo "agent-error no peerd binary at $peerd on $host; build it there with scripts/setup.sh"; exit 1; }
@@ -56,6 +57,14 @@ for ((r = 0; r < ppm; r++)); do
   echo "${pids[$uid]}" >"$dir/$uid.pid"
   echo "started $uid ${pids[$uid]}"
 done
+if [ "$server" != - ]; then
+  "$peerd" --uid "$server" --procs-per-machine "$ppm" --machines "$machines" \
+    --config "$cfg" --graph "$graph" --ip "$ip" --log-dir "$dir" --run-id "$run" "$@" \
+    >"$dir/$server.out" 2>"$dir/$server.err" </dev/null &
+  pids[$server]=$!
+  echo "${pids[$server]}" >"$dir/$server.pid"
+  echo "started $server ${pids[$server]}"
+fi
 
 # Forwards each node's last progress line when it changed: one tail for all the files.
 report_progress() {

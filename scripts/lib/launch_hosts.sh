@@ -14,6 +14,14 @@ LOCAL_NAMES=" 127.0.0.1 localhost ::1 $(hostname 2>/dev/null) $(hostname -f 2>/d
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 is_local() { case "$1" in 127.*) return 0 ;; esac; [[ "$LOCAL_NAMES" == *" $1 "* ]]; }
 now() { date +%s; }
+# The machine a uid runs on: rank order, and FedAvg's server (uid n) on machine 0.
+machine_of() { if [ "$1" = "${SERVER_UID:-}" ]; then echo 0; else echo $(($1 / PPM)); fi; }
+# The uids machine $1 runs.
+uids_of() {
+  local uid
+  for ((uid = $1 * PPM; uid < ($1 + 1) * PPM; uid++)); do echo "$uid"; done
+  [ "$1" != 0 ] || [ -z "${SERVER_UID:-}" ] || echo "$SERVER_UID"
+}
 
 declare -a IS_LOCAL=() DIR_OF=() PEERD_OF=() PEERCTL_OF=() CFG_OF=() GRAPH_OF=() IP_OF=()
 REMOTE=""
@@ -42,9 +50,16 @@ preflight() {
   local i pids=() first errors=() out rc line
   for i in "${!HOSTS[@]}"; do
     first=$((BASE_PORT + i * PPM))
+    # Machine 0 also binds FedAvg's server port, base_port + n, when there is one.
+    local sp=""
+    [ "$i" != 0 ] || [ -z "${SERVER_UID:-}" ] || sp=$((BASE_PORT + SERVER_UID))
     if [ "${IS_LOCAL[$i]}" = 1 ]; then
-      { out=$("$PEERCTL" ports --host "${HOSTS[$i]}" --first "$first" --count "$PPM" 2>&1); echo "ports $? $out"; echo ok; } \
-        >"$CTRL/preflight.$i" 2>&1 &
+      {
+        out=$("$PEERCTL" ports --host "${HOSTS[$i]}" --first "$first" --count "$PPM" 2>&1) \
+          && { [ -z "$sp" ] || out=$("$PEERCTL" ports --host "${HOSTS[$i]}" --first "$sp" --count 1 2>&1); }
+        echo "ports $? $out"
+        echo ok
+      } >"$CTRL/preflight.$i" 2>&1 &
     else
       local cmd="cd $(shq "$REMOTE_ROOT") 2>/dev/null || { echo \"error: no folder $REMOTE_ROOT on \$(hostname) (--remote-root)\"; exit 0; }
 [ -x $(shq "${PEERD_OF[$i]}") ] || { echo \"error: no peerd binary at ${PEERD_OF[$i]} on \$(hostname); build it there with scripts/setup.sh\"; exit 0; }
@@ -52,7 +67,7 @@ preflight() {
 command -v bash >/dev/null || { echo \"error: bash is not installed on \$(hostname)\"; exit 0; }
 $([ "$GATHER" = 1 ] && echo "command -v rsync >/dev/null || { echo \"error: rsync is not installed on \$(hostname) (--gather needs it)\"; exit 0; }")
 mkdir -p $(shq "${DIR_OF[$i]}") || { echo \"error: cannot create ${DIR_OF[$i]} on \$(hostname)\"; exit 0; }
-out=\$($(shq "${PEERCTL_OF[$i]}") ports --host $(shq "${HOSTS[$i]}") --first $first --count $PPM 2>&1); echo \"ports \$? \$out\"
+out=\$($(shq "${PEERCTL_OF[$i]}") ports --host $(shq "${HOSTS[$i]}") --first $first --count $PPM 2>&1)$([ -z "$sp" ] || echo " && out=\$($(shq "${PEERCTL_OF[$i]}") ports --host $(shq "${HOSTS[$i]}") --first $sp --count 1 2>&1)"); echo \"ports \$? \$out\"
 echo ok"
       timeout 60 $REMOTE_CMD "${HOSTS[$i]}" "$cmd" </dev/null >"$CTRL/preflight.$i" 2>&1 &
     fi
@@ -112,12 +127,13 @@ start_agents() {
   exec {ALIVE}<>"$CTRL/alive"
   for i in "${!HOSTS[@]}"; do
     SESSION_DONE[$i]=1
-    for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do N_STATE[$uid]=pending; done
+    for uid in $(uids_of "$i"); do N_STATE[$uid]=pending; done
   done
   for i in "${!HOSTS[@]}"; do
     [ -z "$STOPPING" ] || break # a signal arrived while starting: start no more machines
     args=("$i" "$PPM" "$M" "$([ "${IS_LOCAL[$i]}" = 1 ] && echo "$ROOT" || echo "$REMOTE_ROOT")" "${PEERD_OF[$i]}"
-      "${CFG_OF[$i]}" "${GRAPH_OF[$i]}" "${IP_OF[$i]}" "${DIR_OF[$i]}" "$RUN_ID" "$GRACE" "${EXTRA[@]}")
+      "${CFG_OF[$i]}" "${GRAPH_OF[$i]}" "${IP_OF[$i]}" "${DIR_OF[$i]}" "$RUN_ID" "$GRACE"
+      "$([ "$i" = 0 ] && [ -n "${SERVER_UID:-}" ] && echo "$SERVER_UID" || echo -)" "${EXTRA[@]}")
     : >"$CTRL/machine$i.status"
     if [ "${IS_LOCAL[$i]}" = 1 ]; then
       mkdir -p "${DIR_OF[$i]}"
@@ -178,7 +194,7 @@ check_start_failures() {
     for uid in "${!N_RC[@]}"; do
       [ "${N_RC[$uid]}" -ne 0 ] || continue
       [ "${N_PHASE[$uid]}" = start ] || [ "${N_RC[$uid]}" -eq 2 ] || continue
-      ABORTED="node $uid (machine $((uid / PPM)), ${HOSTS[$((uid / PPM))]}) exited $(describe_rc "${N_RC[$uid]}") before its first round: ${N_ERR[$uid]:-no message}"
+      ABORTED="node $uid (machine $(machine_of "$uid"), ${HOSTS[$(machine_of "$uid")]}) exited $(describe_rc "${N_RC[$uid]}") before its first round: ${N_ERR[$uid]:-no message}"
       break
     done
   fi
@@ -194,6 +210,7 @@ describe_rc() {
     2) echo "2 (bad input)" ;;
     3) echo "3 (stopped by a signal)" ;;
     4) echo "4 (trained alone too long)" ;;
+    5) echo "5 (gave up the run: what it depends on, FedAvg's server, was gone)" ;;
     *) if [ "$1" -gt 128 ]; then echo "$1 (killed by SIG$(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128))))"; else echo "$1"; fi ;;
   esac
 }
@@ -207,7 +224,7 @@ session_ended() { # machine status
   last=$(grep -v '^[[:space:]]*$' "$CTRL/machine$i.stderr" 2>/dev/null | tail -n 1)
   [ -z "$last" ] || why+=" ($last)"
   local started=0
-  for ((uid = i * PPM; uid < (i + 1) * PPM; uid++)); do
+  for uid in $(uids_of "$i"); do
     [ "${N_STATE[$uid]}" = pending ] || started=1
     [ "${N_STATE[$uid]}" = exited ] && continue
     N_STATE[$uid]=lost N_ERR[$uid]=$why
@@ -268,6 +285,13 @@ on_signal() { # name status
 
 progress() {
   local uid slowest=-1 running=0 r
+  # FedAvg: the server's round is the run's (a client counts the rounds it was sampled in).
+  if [ -n "${SERVER_UID:-}" ] && [ "${N_STATE[$SERVER_UID]:-}" = running ]; then
+    local msg="rounds done: ${N_ROUND[$SERVER_UID]:-0}/${ITERATIONS} (the FedAvg server)"
+    [ -z "${N_VALUE[$SERVER_UID]:-}" ] || msg+=", global model $METRIC ${N_VALUE[$SERVER_UID]}"
+    echo "$SELF: $msg"
+    return 0
+  fi
   for uid in "${!N_STATE[@]}"; do
     [ "${N_STATE[$uid]}" = running ] || continue
     running=$((running + 1))
@@ -323,8 +347,9 @@ gather_results() {
 summarize() {
   local uid m status line where done_n=0 bad=0 log
   printf 'uid\tmachine\thost\tstatus\texit\trounds\n' >"$LOGDIR/nodes.tsv"
-  for ((uid = 0; uid < TOTAL; uid++)); do
-    m=$((uid / PPM)) where="node $uid (machine $m, ${HOSTS[$((uid / PPM))]})"
+  for uid in $(seq 0 $((TOTAL - 1))) ${SERVER_UID:-}; do
+    m=$(machine_of "$uid") where="node $uid (machine $m, ${HOSTS[$m]})"
+    [ "$uid" != "${SERVER_UID:-}" ] || where="the FedAvg server, uid $uid (machine 0, ${HOSTS[0]})"
     log="$LOGDIR/machine$m/$uid"
     local rc=${N_RC[$uid]:-} rounds=${N_ROUND[$uid]:-0}
     if [ "${N_STATE[$uid]}" = pending ] && [ -n "$STOPPING" ]; then status=stopped line=""
@@ -341,6 +366,10 @@ summarize() {
     [ "$status" = finished ] || [ "$status" = stopped ] || bad=1
     [ -z "$line" ] || echo "$SELF: $line" >&2
   done
-  echo "$SELF: $done_n of $TOTAL nodes finished all $ITERATIONS rounds (outcomes in $LOGDIR/nodes.tsv)"
+  if [ -n "${SERVER_UID:-}" ]; then
+    echo "$SELF: $done_n of $((TOTAL + 1)) processes ($TOTAL clients and the server) finished the $ITERATIONS rounds (outcomes in $LOGDIR/nodes.tsv)"
+  else
+    echo "$SELF: $done_n of $TOTAL nodes finished all $ITERATIONS rounds (outcomes in $LOGDIR/nodes.tsv)"
+  fi
   return "$bad"
 }

@@ -113,6 +113,8 @@ public protocol AlgorithmContext: AnyObject {
   // Peers.
   /// Up, or not yet heard while the start grace lasts.
   func isLive(_ uid: Int) -> Bool
+  /// What this node believes of `uid`: unknown (never heard), up, down (silent), departed (BYE).
+  func peerState(_ uid: Int) -> PeerTable.State
   var liveNeighbours: [Int] { get }
   /// The round `uid`'s last frame announced (where that peer is), or nil if never heard.
   func announcedRound(of uid: Int) -> Int?
@@ -133,6 +135,10 @@ public protocol AlgorithmContext: AnyObject {
   var parameters: FloatBuffer { get }
   /// `count` distinct uids drawn uniformly from `candidates` with the seeded peer-choice stream.
   func choosePeers(_ count: Int, from candidates: [Int]) -> [Int]
+  /// `count` distinct uids drawn uniformly from `candidates` by `node` for `round`, from a stream
+  /// that depends only on the run's seed, `node` and `round`: any node computes the same draw for
+  /// any other, so a receiver knows who sends to it without being told (Epidemic Learning).
+  func scheduledPeers(_ count: Int, from candidates: [Int], node: Int, round: Int) -> [Int]
 
   // Messages.
   /// Models received and admitted, kept until taken.
@@ -150,6 +156,9 @@ public protocol AlgorithmContext: AnyObject {
   func stopRun()
   /// A stop was requested or STOP arrived.
   var isStopping: Bool { get }
+  /// Gives up the run because what this node depends on is gone (a FedAvg client whose server
+  /// stayed down): the next `step` should return false; the node exits as `abandoned` (code 5).
+  func abandonRun(_ why: String)
 
   // Mixing and records.
   /// parameters ← selfWeight·parameters + Σ weight[m.sender]·m (per parameter, over the
@@ -162,6 +171,10 @@ public protocol AlgorithmContext: AnyObject {
   func completeRound(trainLoss: Double?, mixedWith: [Int]) throws
   /// Adds to a named counter of the results file (`counters`).
   func count(_ name: String, by amount: Int)
+  /// Records, for the current round, this node's age or training counter when it mixed and that
+  /// of each model it mixed with, by sender (`own_age`, `mixed_ages`): the node's own account of
+  /// what it combined, for RWM's age rule and SwarmAvg's staleness rule.
+  func recordAges(own: Double, mixed: [Int: Double])
 }
 
 extension AlgorithmContext {
@@ -196,7 +209,11 @@ public enum AlgorithmRegistry {
   public static let registry = Registry<Maker>(
     kind: "[NODE] algorithm",
     [
-      .init("dpsgd") { _ in DPSGD() }
+      .init("dpsgd") { _ in DPSGD() },
+      .init("rwm", aliases: ["random_walk"]) { RandomWalk(settings: $0) },
+      .init("swarmavg", aliases: ["swarm"]) { SwarmAvg(settings: $0) },
+      .init("fedavg", aliases: ["federated", "FederatedAveraging"]) { FedAvg(settings: $0) },
+      .init("epidemic", aliases: ["el", "el_local", "EpidemicLearning"]) { EpidemicLearning(settings: $0) },
     ])
 
   public static var names: [String] { registry.names }

@@ -31,10 +31,16 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var mixedWith = RoundSeries<[Int]>()
   /// The graph neighbours believed alive when the round ended, ascending.
   public var liveNeighbours = RoundSeries<[Int]>()
+  /// RWM and SwarmAvg: this node's age (training counter) when it mixed, before mixing.
+  public var ownAge = RoundSeries<Double>()
+  /// RWM and SwarmAvg: the age (training counter) of each model mixed, in `mixed_with`'s order.
+  public var mixedAges = RoundSeries<[Double]>()
 
   // Run facts.
   public var uid = 0
   public var algorithm = ""
+  /// `peer`, or FedAvg's `server` or `client`.
+  public var role = "peer"
   public var sharing = ""
   public var parameterCount = 0
   public var startupTime = 0.0
@@ -42,7 +48,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var roundsCompleted = 0
   /// Rounds that averaged with nobody although the node has graph neighbours.
   public var isolatedRounds = 0
-  /// How the run ended for this node: `running`, `completed`, `stopped`, `isolated`, `failed`.
+  /// How the run ended for this node: `running`, `completed`, `stopped`, `isolated`, `abandoned`,
+  /// `failed`.
   public var outcome = "running"
   /// How many times this node was started on this log dir with `--resume`.
   public var resumes = 0
@@ -86,7 +93,9 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case evaluateTime = "evaluate_time"
     case mixedWith = "mixed_with"
     case liveNeighbours = "live_neighbours"
-    case uid, algorithm, sharing
+    case ownAge = "own_age"
+    case mixedAges = "mixed_ages"
+    case uid, algorithm, role, sharing
     case parameterCount = "parameter_count"
     case startupTime = "startup_time"
     case roundsCompleted = "rounds_completed"
@@ -125,8 +134,11 @@ public struct NodeResults: Codable, Sendable, Equatable {
     evaluateTime = try get(.evaluateTime, .init())
     mixedWith = try get(.mixedWith, .init())
     liveNeighbours = try get(.liveNeighbours, .init())
+    ownAge = try get(.ownAge, .init())
+    mixedAges = try get(.mixedAges, .init())
     uid = try get(.uid, 0)
     algorithm = try get(.algorithm, "")
+    role = try get(.role, "peer")
     sharing = try get(.sharing, "")
     parameterCount = try get(.parameterCount, 0)
     startupTime = try get(.startupTime, 0)

@@ -92,6 +92,10 @@ public final class Mailbox {
     (byRound[round] ?? [:]).values.sorted { $0.sender < $1.sender }
   }
 
+  /// Lockstep: the rounds holding at least one usable model, ascending (a FedAvg client does not
+  /// know in advance which round's model the server will send it).
+  public var heldRounds: [Int] { byRound.filter { !$0.value.isEmpty }.keys.sorted() }
+
   /// Drops every round below `round` and stops accepting them.
   public func discard(below round: Int) {
     guard round > floor else { return }

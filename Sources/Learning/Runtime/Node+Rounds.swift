@@ -26,7 +26,7 @@ extension Node {
     var evaluated = false
     let last = r >= plan.iterations
     if plan.role != .client {
-      if plan.trainEvaluateAfter > 0 && (r % plan.trainEvaluateAfter == 0 || last) {
+      if plan.trainEvaluateAfter > 0 && trainer.sampleCount > 0 && (r % plan.trainEvaluateAfter == 0 || last) {
         let loss = timed(.evaluate) { evaluator.trainLoss(model, between: serviceBetweenBatches) }
         results.update { $0.trainLoss[r] = loss }
         evaluated = true
@@ -61,6 +61,16 @@ extension Node {
     StandardError.writeOut(
       "progress uid=\(uid) round=\(r)/\(plan.iterations) mixed=\(mixedWith.count) time=\(String(format: "%.4f", roundTime))"
         + (results.lastTestSummary.map { " \($0)" } ?? ""))
+  }
+
+  /// A run ended by STOP (a random walk: the first node to reach `iterations` ends it for all)
+  /// leaves every other node at its own round count, usually between test rounds: its final
+  /// model is evaluated and recorded at its last completed round, so every node's results end
+  /// with the model it finished with.
+  func evaluateFinalModel() throws {
+    guard plan.role != .client, plan.testAfter > 0, let last = results.results.roundTime.rounds.last else { return }
+    guard results.results.testLoss[last] == nil else { return }
+    try evaluate(round: last)
   }
 
   /// Evaluates on the test (and validation) set and records it under `round`.

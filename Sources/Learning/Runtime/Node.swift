@@ -15,12 +15,15 @@ public enum NodeOutcome: Equatable, Sendable {
   /// Averaged with nobody in more than `isolation_limit` of its rounds although it has
   /// neighbours: its results are those of a node that trained alone.
   case isolated(rounds: Int, of: Int)
+  /// Gave up because what it depends on was gone (a FedAvg client whose server stayed down).
+  case abandoned(String)
 
   public var exitCode: Int32 {
     switch self {
     case .completed: return 0
     case .stopped: return 3
     case .isolated: return 4
+    case .abandoned: return 5
     }
   }
 
@@ -29,6 +32,7 @@ public enum NodeOutcome: Equatable, Sendable {
     case .completed: return "completed"
     case .stopped: return "stopped"
     case .isolated: return "isolated"
+    case .abandoned: return "abandoned"
     }
   }
 }
@@ -71,6 +75,8 @@ public final class Node {
   /// (the same for every recipient unless the method's shares depend on the recipient) and the
   /// header fields, with which a recipient-specific share is made anew.
   var lastSent: (round: Int, frame: PeerLink.EncodedModel?, fields: PeerLink.ModelFields)?
+  /// Why the algorithm gave up the run (`abandonRun`), if it did.
+  var abandonedBecause: String?
   /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
   var warned: Set<String> = []
   var phase = PhaseClock()
@@ -97,6 +103,7 @@ public final class Node {
       data: data.train, batchSize: plan.batchSize, stepsPerRound: plan.localSteps, fullEpochs: plan.fullEpochs,
       shuffle: plan.shuffle, rng: streams.stream(.shuffle, index: UInt64(plan.uid)))
     trainer.stepPause = plan.stepPause
+    trainer.slowdown = plan.slowdown
     evaluator = Evaluator(
       test: data.test, train: data.train, validation: data.validation, batchSize: plan.evaluationBatchSize)
     aggregator = Aggregator(parameterCount: model.parameterCount)
@@ -107,12 +114,15 @@ public final class Node {
       neighbours: plan.neighbours, heartbeatPeers: plan.heartbeatPeers, peerTimeout: plan.peerTimeout,
       startTimeout: plan.startTimeout, now: startTime)
     // Buffer at most: every sender of interest, a few rounds ahead, at the largest frame size.
-    let senders = max(4, plan.role == .server ? plan.peerCount : plan.neighbours.count + 1)
+    // A server hears from all its clients, an Epidemic Learning node from any node.
+    let everyone = plan.role == .server || algorithm.policy.peers == .everyone
+    let senders = max(4, everyone ? plan.peerCount : plan.neighbours.count + 1)
     let maxFrame = WireHeader.size + 8 * model.parameterCount + 16
     mailbox = Mailbox(mode: algorithm.policy.mailbox, byteLimit: senders * 4 * maxFrame)
     var record = NodeResults()
     record.uid = plan.uid
     record.algorithm = plan.algorithm
+    record.role = plan.role.rawValue
     record.sharing = sharing.name
     record.parameterCount = model.parameterCount
     results = ResultsRecorder(
@@ -144,6 +154,7 @@ public final class Node {
     while !isStopping {
       guard try algorithm.step(self) else { break }
     }
+    if stopReceived { try evaluateFinalModel() }
     // A step also returns false when it gave up on a stop request: only the last round (or a
     // STOP from the peer that ended the run) counts as finishing.
     let finished = stopReceived || stopSignal == nil || currentRound >= plan.iterations
@@ -193,6 +204,8 @@ public final class Node {
     var outcome = NodeOutcome.completed
     if let signal = stopSignal, !finished {
       outcome = .stopped(signal: signal)
+    } else if let why = abandonedBecause {
+      outcome = .abandoned(why)
     } else if !peers.neighbours.isEmpty && plan.role == .peer {
       let done = results.results.roundsCompleted
       let alone = results.results.isolatedRounds
@@ -217,6 +230,7 @@ public final class Node {
     switch outcome {
     case .completed: break
     case .stopped(let signal): log.warning("stopped by signal \(signal) in round \(currentRound)")
+    case .abandoned(let why): log.error("gave up the run in round \(currentRound): \(why)")
     case .isolated(let alone, let done):
       log.error(
         "averaged with nobody in \(alone) of \(done) rounds (more than isolation_limit \(plan.isolationLimit)): this node trained alone"
