@@ -65,20 +65,12 @@ extension Aggregator {
             let i = Int(next)
             var weightSent: Float = 0
             var sum: Float = 0
-            // Every list is stepped without a branch (which list holds `next` is unpredictable):
-            // a list that does not hold it adds nothing and stays where it is. Reads are
-            // clamped to the list's last entry, so an exhausted list is never read past its end.
-            for j in 0..<m {
-              let hit = head[j] == next
+            for j in 0..<m where head[j] == next {
               let c = cursor[j]
-              let last = counts[j] &- 1
-              let v = valuePointers[j][min(c, last)]
-              weightSent += hit ? weights[j] : 0
-              sum += hit ? weights[j] * v : 0
-              let after = c &+ (hit ? 1 : 0)
-              cursor[j] = after
-              let following = after <= last ? indexPointers[j][min(after, last)] : UInt32.max
-              head[j] = hit ? following : head[j]
+              weightSent += weights[j]
+              sum += weights[j] * valuePointers[j][c]
+              cursor[j] = c + 1
+              head[j] = c + 1 < counts[j] ? indexPointers[j][c + 1] : .max
             }
             if renormalize {
               x[i] = (weightInOwn * x[i] + sum) / (weightInOwn + weightSent)
