@@ -34,6 +34,10 @@ public final class Quantize: SharingStrategy {
   private var valueWorkspace: [Float] = []
   private var scaleWorkspace: [Float] = []
   private var codeWorkspace: [UInt8] = []
+  /// The latest round `makeShares` was called for, and the round each recipient was last sent
+  /// to: the copy of this node a sender holds is current only if it was sent to this round.
+  private var latestRound = 0
+  private var sentInRound: [Int: Int] = [:]
 
   /// γ when `step_size` is not given. Copies start from a keyframe, so deltas are small from
   /// the first round, and exact, 8- and 4-bit dense deltas take the full step. Measured on the
@@ -73,6 +77,8 @@ public final class Quantize: SharingStrategy {
   public func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare] {
     precondition(parameters.count == parameterCount, "Quantize: model size changed")
     let resend = peers.resendRequests.sorted().map { UInt32(truncatingIfNeeded: $0) }
+    latestRound = round
+    for p in recipients { sentInRound[p] = round }
     let plan = own.plan(Array(Set(recipients)).sorted())
     var out: [OutgoingShare] = []
     for (group, members) in plan.deltas {
@@ -154,8 +160,15 @@ public final class Quantize: SharingStrategy {
     return share
   }
 
-  /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂ as j holds it), in one blocked pass. A sender that holds no copy of
-  /// this node is compared with x itself. `selfWeight` is implied (CHOCO's w_ii = 1 − Σ wⱼ).
+  /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂ as j holds it), in one blocked pass. `selfWeight` is implied
+  /// (CHOCO's w_ii = 1 − Σ wⱼ).
+  ///
+  /// A sender that holds no copy of this node, or one not sent to this round, is compared with x
+  /// itself: x ← x + γ·wⱼ·(x̂ⱼ − x). The copy it holds is then as old as this node's last share to
+  /// it (a random walk sends to one neighbour a round, Epidemic Learning to a few, a FedAvg client
+  /// gets the server's model before it sends), and x − that copy is all the training since;
+  /// subtracting the old copy would add that training again each time (8-bit RWM models ended
+  /// 7.6 times as far apart as models that never mixed, EmbeddedSharingAlgorithmsTests).
   public func average(
     own x: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
     using aggregator: Aggregator
@@ -167,7 +180,7 @@ public final class Quantize: SharingStrategy {
       guard let copy = peers.held[sender]?.copy else { continue }
       let c = Float(stepSize * weight)
       terms.append((copy, c))
-      if let g = own.group(of: sender) {
+      if sentInRound[sender] == latestRound, let g = own.group(of: sender) {
         if let k = ownTerms.firstIndex(where: { $0.vector === g.copy }) {
           ownTerms[k].coefficient -= c
         } else {
