@@ -7,7 +7,8 @@
 #
 # Round times are then compared side by side: full sharing, PartialModel and TopK run at the
 # same time, --repeats times, without evaluation, and each partial run's median round is divided
-# by that of the full-sharing run beside it (the load of a shared machine drifts between runs).
+# by that of the full-sharing run beside it (the load of a shared machine drifts between runs);
+# so is the CPU a round costs a node (cpu_time in the results), which waiting does not inflate.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SELF=bench_sharing_cluster.sh
@@ -137,6 +138,11 @@ def median_round(rs, key="round_time"):
     # Round 1 waits for the slowest start; every node's median over the rest, then the median node.
     return statistics.median(statistics.median(v for k, v in r[key].items() if int(k) >= 2) for r in rs)
 
+def cpu_round(rs, upto):
+    # CPU seconds (user + system, all threads) a round cost each node, rounds 2..upto, the mean
+    # node: start-up and round 1 are left out, and cpu_time is read before a round's evaluation.
+    return statistics.mean((r["cpu_time"][str(upto)] - r["cpu_time"]["1"]) / (upto - 1) for r in rs)
+
 full_bytes = None
 rows = []
 for label in labels:
@@ -152,41 +158,51 @@ for label in labels:
         downs = sum(sum(1 for e in r.get("peer_events", []) if e["kind"] == "down") for r in rs)
         if label == "full" and at == rounds:
             full_bytes, full_acc = b, statistics.mean(acc)
-        rows.append((label, at, b, meta, statistics.mean(acc), min(acc), median_round(rs) * 1000, rejected, downs))
+        cpu = cpu_round(rs, min(rounds, last)) * 1000
+        rows.append((label, at, b, meta, statistics.mean(acc), min(acc), median_round(rs) * 1000, cpu, rejected, downs))
 
 if rows:
     print("\n| method, `[SHARING]` | round | bytes per node per round | of which metadata | accuracy % (mean / min of 16)"
-          " | − full sharing | median round ms | rejected frames | peers marked down |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-for label, at, b, meta, mean, low, ms, rejected, downs in rows:
+          " | − full sharing | median round ms | CPU ms per round | rejected frames | peers marked down |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for label, at, b, meta, mean, low, ms, cpu, rejected, downs in rows:
     share = f" ({b / full_bytes:.3f} ×)" if full_bytes and label != "full" else ""
     diff = f"{mean - full_acc:+.2f}" if full_bytes and at == rounds else "—"
     print(f"| {names[label]} | {at} | {b:,.0f}{share} | {meta:,.0f} | {mean:.2f} / {low:.2f} | {diff} | {ms:.1f} |"
-          f" {rejected} | {downs} |")
+          f" {cpu:.2f} | {rejected} | {downs} |")
 
 if timings:
-    print("\nRound times side by side (three clusters at once, no evaluation; median over nodes of each node's median round, ms; "
-          "train and average are the node's own work in the round, the rest is waiting for neighbours):")
-    print("| repeat | Sharing round (train / average) | PartialModel round (train / average) | × | TopK round (train / average) | × |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("\nRound times side by side (three clusters at once, no evaluation). Wall: median over nodes of each"
+          " node's median round, ms (train / average: the node's own work in it; the rest is sending and waiting)."
+          " CPU: ms of CPU (user + system, all threads) per node and round, rounds 2 to the last, the mean node:")
+    print("| repeat | Sharing wall (train / average) | CPU | PartialModel wall (train / average) | × | CPU | × |"
+          " TopK wall (train / average) | × | CPU | × |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     ratios = {"partial": [], "topk": []}
+    cpu_ratios = {"partial": [], "topk": []}
     names_t = timings.split(",")
     for i in range(0, len(names_t), 3):
-        cells, full = [], None
+        cells, full, full_cpu = [], None, None
         for label in names_t[i:i + 3]:
             rs = records(label)
             t = median_round(rs) * 1000
             train = median_round(rs, "train_time") * 1000
             avg = median_round(rs, "average_time") * 1000
+            last = max(int(k) for k in rs[0]["cpu_time"])
+            cpu = cpu_round(rs, last) * 1000
             cell = f"{t:.1f} ({train:.2f} / {avg:.3f})"
             if label.endswith("-full"):
-                full = t
-                cells.append(cell)
+                full, full_cpu = t, cpu
+                cells += [cell, f"{cpu:.2f}"]
             else:
-                ratio = t / full
-                ratios[label.split("-")[1]].append(ratio)
-                cells += [cell, f"{ratio:.2f}"]
+                m = label.split("-")[1]
+                ratios[m].append(t / full)
+                cpu_ratios[m].append(cpu / full_cpu)
+                cells += [cell, f"{t / full:.2f}", f"{cpu:.2f}", f"{cpu / full_cpu:.2f}"]
         print(f"| {i // 3 + 1} | " + " | ".join(cells) + " |")
-    for m, rs in ratios.items():
-        print(f"{m}: round / full-sharing round, median of {len(rs)}: {statistics.median(rs):.2f} (max {max(rs):.2f})")
+    for m in ratios:
+        rs, cs = ratios[m], cpu_ratios[m]
+        print(f"{m}: wall round / full-sharing round, median of {len(rs)}: {statistics.median(rs):.2f}"
+              f" (min {min(rs):.2f}, max {max(rs):.2f}); CPU per round: {statistics.median(cs):.2f}"
+              f" (min {min(cs):.2f}, max {max(cs):.2f})")
 PY

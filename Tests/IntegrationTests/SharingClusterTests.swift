@@ -28,7 +28,8 @@ final class SharingClusterTests: XCTestCase {
   }
 
   /// Every node sent 4 messages a round, each at most `budget` bytes from round `from` on, mixed
-  /// with its 4 neighbours every round, had nothing refused, and reached `accuracy` %.
+  /// with its 4 neighbours every round, had nothing refused, recorded its CPU time every round,
+  /// and reached `accuracy` %.
   func check(
     _ records: [NodeResults], budget: Int, from: Int = 1, accuracy: Double = 85, file: StaticString = #filePath,
     line: UInt = #line
@@ -42,6 +43,11 @@ final class SharingClusterTests: XCTestCase {
         XCTAssertEqual(r.mixedWith[round]?.count, 4, "node \(r.uid) round \(round)", file: file, line: line)
       }
       XCTAssertEqual(r.rejectedFrames, [:], "node \(r.uid)", file: file, line: line)
+      // The process's CPU clock, read at every round's end, never runs backwards and does run.
+      let cpu = (1...Self.rounds).compactMap { r.cpuTime[$0] }
+      XCTAssertEqual(cpu.count, Self.rounds, "node \(r.uid)", file: file, line: line)
+      XCTAssertEqual(cpu, cpu.sorted(), "node \(r.uid)", file: file, line: line)
+      XCTAssertGreaterThan(cpu.last ?? 0, cpu.first ?? 0, "node \(r.uid)", file: file, line: line)
       let acc = r.testAcc[Self.rounds] ?? 0
       XCTAssertGreaterThan(acc, accuracy, "node \(r.uid)", file: file, line: line)
     }

@@ -27,6 +27,10 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var communicateTime = RoundSeries<Double>()
   public var averageTime = RoundSeries<Double>()
   public var evaluateTime = RoundSeries<Double>()
+  /// CPU seconds (user + system, all threads) the process had used at the end of the round,
+  /// before its evaluation; a difference of two rounds is what the rounds between cost the
+  /// machine. In-process test clusters share one process, so there it counts all their nodes.
+  public var cpuTime = RoundSeries<Double>()
   /// The peers whose models this round's average used, ascending.
   public var mixedWith = RoundSeries<[Int]>()
   /// The graph neighbours believed alive when the round ended, ascending.
@@ -90,6 +94,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case trainTime = "train_time"
     case communicateTime = "communicate_time"
     case averageTime = "average_time"
+    case cpuTime = "cpu_time"
     case evaluateTime = "evaluate_time"
     case mixedWith = "mixed_with"
     case liveNeighbours = "live_neighbours"
@@ -132,6 +137,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     communicateTime = try get(.communicateTime, .init())
     averageTime = try get(.averageTime, .init())
     evaluateTime = try get(.evaluateTime, .init())
+    cpuTime = try get(.cpuTime, .init())
     mixedWith = try get(.mixedWith, .init())
     liveNeighbours = try get(.liveNeighbours, .init())
     ownAge = try get(.ownAge, .init())
