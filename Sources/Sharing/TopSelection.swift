@@ -15,7 +15,7 @@
 /// sortable keys and counted into 1,024 buckets of their top bits; the bucket holding the
 /// count-th largest is the bracket, found exactly, with no sample to sort. Measured beside the
 /// sampled bracket (`peerd-bench sharing`, the two builds alternated): a PartialModel α = 0.1
-/// share of the logistic regression is made in 54–65 µs against 65–78.
+/// share of the logistic regression is made in 54–65 µs against 72–78.
 ///
 /// decentralizepy calls `torch.topk` and then sorts the indices; a sort is O(n log n), and its
 /// PartialModel round is 12× a full-sharing round on MNIST.
