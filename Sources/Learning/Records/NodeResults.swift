@@ -29,7 +29,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var evaluateTime = RoundSeries<Double>()
   /// CPU seconds (user + system, all threads) the process had used at the end of the round,
   /// before its evaluation; a difference of two rounds is what the rounds between cost the
-  /// machine. In-process test clusters share one process, so there it counts all their nodes.
+  /// machine. Absent on the embedded network, whose nodes share one process.
   public var cpuTime = RoundSeries<Double>()
   /// The peers whose models this round's average used, ascending.
   public var mixedWith = RoundSeries<[Int]>()
