@@ -156,12 +156,12 @@ public final class Quantize: SharingStrategy {
   public func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share {
     guard let tag = share.publicCopy else { throw .unsupportedShare(strategy: name, encoding: share.encoding) }
     if tag.resend.contains(UInt32(truncatingIfNeeded: uid)) { own.forget(sender) }
-    try peers.apply(share, tag, from: sender)
+    try peers.accept(share, tag, from: sender)
     return share
   }
 
   /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂ as j holds it), in one blocked pass. `selfWeight` is implied
-  /// (CHOCO's w_ii = 1 − Σ wⱼ).
+  /// (CHOCO's w_ii = 1 − Σ wⱼ). x̂ⱼ is j's copy advanced to the share averaged, no further.
   ///
   /// A sender that holds no copy of this node, or one not sent to this round, is compared with x
   /// itself: x ← x + γ·wⱼ·(x̂ⱼ − x). The copy it holds is then as old as this node's last share to
@@ -176,7 +176,11 @@ public final class Quantize: SharingStrategy {
     var terms: [(vector: FloatBuffer, coefficient: Float)] = []
     var ownTerms: [(vector: FloatBuffer, coefficient: Float)] = []
     var ownScale: Float = 1
-    for (sender, _, weight) in received.sorted(by: { $0.sender < $1.sender }) {
+    var report = AveragingReport()
+    for (sender, share, weight) in received.sorted(by: { $0.sender < $1.sender }) {
+      // The sender's copy as of this share: its later shares wait for their own average.
+      let lost = peers.advance(sender, through: share.publicCopy?.sequence)
+      if lost > 0 { report.ignoredValues[sender] = lost }
       guard let copy = peers.held[sender]?.copy else { continue }
       let c = Float(stepSize * weight)
       terms.append((copy, c))
@@ -191,7 +195,7 @@ public final class Quantize: SharingStrategy {
       }
     }
     aggregator.combine(into: x, ownScale: ownScale, terms: terms + ownTerms)
-    return AveragingReport()
+    return report
   }
 
   /// Every delta is made against the copy of one group of recipients.
@@ -209,6 +213,7 @@ public final class Quantize: SharingStrategy {
   /// The copies of the neighbours and the sequence counter. This node's own copies are not
   /// kept: after a restore it cannot know what its recipients hold, so each gets a keyframe.
   public func checkpointState() -> [UInt8] {
+    peers.settle()
     var w = StateWriter(strategy: name)
     w.u32(own.counter)
     let held = peers.sortedHeld

@@ -40,8 +40,9 @@ public protocol SharingStrategy: AnyObject {
   /// copy of this node is missing or stale. Every recipient appears in exactly one group.
   func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare]
 
-  /// A decoded share from `sender`, turned into what `average` takes (CHOCO updates its copy of
-  /// the sender here). A thrown share must not be averaged.
+  /// A decoded share from `sender`, turned into what `average` takes (CHOCO checks it against its
+  /// copy of the sender here, and applies it when the share is averaged). A thrown share must
+  /// not be averaged.
   func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share
 
   /// Averages `own` in place with `received` (shares from `receive`, in any order; averaged in

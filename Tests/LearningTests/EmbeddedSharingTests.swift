@@ -80,3 +80,44 @@ final class EmbeddedSharingTests: XCTestCase {
     }
   }
 }
+
+/// DESIGN decision 3: a synchronous run gives bit-identical results whatever the timing. Node 3
+/// trains four times slower, so its neighbours wait for it while the nodes two hops away are
+/// already a round ahead and send their next share early; every node's final model must be the
+/// same bits as in the run where all are equally fast.
+final class EmbeddedSharingTimingTests: XCTestCase {
+  func finalModels(_ sharing: SharingSettings, slow: Bool) throws -> [[Float]] {
+    var rng = Xoshiro256(seed: 3)
+    let graph = try Graph.regular(nodes: 8, degree: 4, rng: &rng)
+    let c = try EmbeddedCluster(graph: graph) {
+      $0.iterations = 20
+      $0.testAfter = 0
+      $0.sharing = sharing
+      if slow && $0.uid == 3 { $0.slowdown = 4 }
+    }
+    c.startAll()
+    c.run()
+    return try (0..<8).map { uid in
+      let f = try XCTUnwrap(c.finish(uid))
+      XCTAssertNil(f.error)
+      XCTAssertEqual(f.outcome, .completed)
+      return f.parameters
+    }
+  }
+
+  func testSynchronousResultsDoNotDependOnTiming() throws {
+    // CHOCO's copies are the state that timing could reach; the float32 methods are the control.
+    let methods = [
+      SharingSettings(name: "Sharing"), SharingSettings(name: "PartialModel", alpha: 0.1),
+      SharingSettings(name: "Quantize", bits: 8), SharingSettings(name: "Quantize", bits: 1),
+    ]
+    for settings in methods {
+      let even = try finalModels(settings, slow: false)
+      let uneven = try finalModels(settings, slow: true)
+      for uid in 0..<8 {
+        let same = zip(even[uid], uneven[uid]).allSatisfy { $0.bitPattern == $1.bitPattern }
+        XCTAssertTrue(same, "\(settings.name) bits \(settings.bits ?? 32): node \(uid) differs")
+      }
+    }
+  }
+}

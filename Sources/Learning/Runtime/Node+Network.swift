@@ -102,8 +102,8 @@ extension Node {
     guard admitsModel(from: received.sender, round: received.round) else { return }
     var m = received
     do {
-      // The sharing method turns what arrived into what is averaged (CHOCO updates its copy
-      // of the sender); a share it refuses is heard, not averaged.
+      // The sharing method turns what arrived into what is averaged (CHOCO checks it against
+      // its copy of the sender); a share it refuses is heard, not averaged.
       m.share = try sharing.receive(received.share, from: received.sender)
     } catch {
       heard(m.sender, round: m.round, degree: m.degree, via: "model")
