@@ -10,6 +10,7 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SELF=launch_cluster.sh
+COMMAND_LINE=("$0" "$@")
 usage() {
   cat <<USAGE
 Usage: scripts/launch_cluster.sh [options]
@@ -39,12 +40,16 @@ Options (all optional):
   --peerd PATH             local peerd binary (default: .build/release/peerd, built if missing)
   -h, --help               this help
 
-Before anything starts it validates the inputs (peerctl check), reaches every host, and checks
-there that every node's port (base_port + uid) can be bound on the host's address.
+Before anything starts it validates the inputs and prints what the run will do (peerctl check),
+reaches every host, and checks there that every node's port (base_port + uid) can be bound on
+the host's address. The run directory gets manifest.json and inputs/ (the config, graph and IP
+file as started, the command line, the commit), one folder per machine (machine0/, ...) holding
+each node's <uid>.log, <uid>.out, <uid>.err, <uid>_results.json and <uid>_events.jsonl, and
+nodes.tsv with every node's outcome. Progress comes from peerctl watch; at the end it prints the
+report (peerctl report) and draws the mean test curve across nodes into <run>/test_curve.png
+(accuracy, or RMSE for MovieLens; its data in test_curve.csv) when matplotlib is installed.
 When the config says [NODE] algorithm = fedavg, the graph's nodes are FedAvg's clients and machine 0
 also runs their server (uid = the node count, port base_port + that uid), with the same options.
-The run directory gets one folder per machine (machine0/, machine1/, ...) holding each node's
-<uid>.log, <uid>.out, <uid>.err and <uid>_results.json, and nodes.tsv with every node's outcome.
 A node that fails at start aborts the run; a node lost during the run (crash, kill, host gone)
 does not stop the others and is named at the end. Ctrl-C, SIGTERM and SIGHUP stop every process
 the launcher started, on every host (found through its pid files, not by name).
@@ -169,6 +174,13 @@ SERVER_UID=""
 preflight
 [ "$GATHER" = 0 ] || push_inputs
 
+# The run folder's record of what started it (manifest.json, inputs/), before any node starts.
+MANIFEST_ARGS=(--writer "$SELF" --config "$CONFIG" --graph "$GRAPH" --ip "$IPFILE" --procs-per-machine "$PPM")
+[ -z "$ITER" ] || MANIFEST_ARGS+=(--iterations "$ITER")
+for i in "${!HOSTS[@]}"; do [ "${IS_LOCAL[$i]}" = 1 ] || MANIFEST_ARGS+=(--remote "$i"); done
+[ "$GATHER" = 0 ] || MANIFEST_ARGS+=(--remote-log-dir "$REMOTE_LOGDIR")
+"$PEERCTL" manifest "$LOGDIR" "${MANIFEST_ARGS[@]}" -- "${COMMAND_LINE[@]}" || exit 2
+
 echo "$SELF: $TOTAL nodes on $M machine(s)${SERVER_UID:+ and the FedAvg server (uid $SERVER_UID, machine 0)}, config $(basename "$CONFIG"), graph $GRAPH"
 echo "$SELF: run directory $LOGDIR${REMOTE:+ (remote hosts through '$REMOTE_CMD')}"
 START=$(date +%s.%N)
@@ -176,20 +188,26 @@ trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
 trap 'on_signal HUP 129' HUP
 start_agents
+start_watch
 monitor
+stop_watch
 END=$(date +%s.%N)
 [ "$GATHER" = 0 ] || gather_results
 echo "$SELF: finished in $(awk -v a="$START" -v b="$END" 'BEGIN{printf "%.1f", b-a}') s"
 summarize
 status=$?
 if [ -n "$SIGNALLED" ]; then
+  "$PEERCTL" manifest "$LOGDIR" --ended "$SIGNAL_STATUS" 2>/dev/null
   echo "$SELF: stopped by SIG$SIGNALLED; every process of $RUN_ID was stopped" >&2
   exit "$SIGNAL_STATUS"
 fi
 if [ -n "$ABORTED" ]; then
+  "$PEERCTL" manifest "$LOGDIR" --ended 3 2>/dev/null
   echo "$SELF: ABORTED at start: $ABORTED" >&2
   exit 3
 fi
-"$PEERCTL" report --log-dir "$LOGDIR" || true
-echo "$SELF: results in $LOGDIR (peerctl report --log-dir $LOGDIR; peerctl plot --log-dir $LOGDIR)"
+"$PEERCTL" manifest "$LOGDIR" --ended "$status" || true
+"$PEERCTL" report "$LOGDIR" || true
+echo "$SELF: results in $LOGDIR (peerctl report $LOGDIR; peerctl watch $LOGDIR; peerctl plot $LOGDIR -o FIG.png)"
+draw_plot
 exit "$status"

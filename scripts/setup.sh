@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs peerd's system libraries and builds it in release mode.
+# Installs peerd's system libraries (and matplotlib for `peerctl plot`, tmux for the terminal
+# test of `peerctl watch`) and builds peerd in release mode.
 #
 # Idempotent and non-interactive. Needs root (or sudo) only when a package is missing.
 # The single-threaded ("serial") OpenBLAS build is selected: many peerd processes share one
@@ -7,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(libzmq3-dev libopenblas-dev libopenblas0-serial libturbojpeg0-dev zlib1g-dev libzstd-dev pkg-config)
+PACKAGES=(libzmq3-dev libopenblas-dev libopenblas0-serial libturbojpeg0-dev zlib1g-dev libzstd-dev pkg-config
+  python3-matplotlib tmux)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -31,14 +33,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Prefer the serial OpenBLAS system-wide when it is installed and not already selected.
-SERIAL=/usr/lib/x86_64-linux-gnu/openblas-serial/libopenblas.so.0
-ALT=libopenblas.so.0-x86_64-linux-gnu
-if [ -e "$SERIAL" ] && command -v update-alternatives >/dev/null 2>&1; then
-  current=$(update-alternatives --query "$ALT" 2>/dev/null | awk '/^Value:/{print $2}')
-  if [ "$current" != "$SERIAL" ]; then
-    as_root update-alternatives --set "$ALT" "$SERIAL" >/dev/null || echo "setup.sh: could not select serial OpenBLAS; set OPENBLAS_NUM_THREADS=1" >&2
-  fi
+# Prefer the serial OpenBLAS system-wide when it is installed and not already selected. Its
+# libblas.so.3 and liblapack.so.3 go with it: the pthread build's libblas.so.3 needs symbols only
+# the pthread libopenblas.so.0 has, and Debian's numpy (under matplotlib) would fail to load.
+SERIAL_DIR=/usr/lib/x86_64-linux-gnu/openblas-serial
+if [ -e "$SERIAL_DIR/libopenblas.so.0" ] && command -v update-alternatives >/dev/null 2>&1; then
+  for lib in libopenblas.so.0 libblas.so.3 liblapack.so.3; do
+    alt=$lib-x86_64-linux-gnu
+    [ -e "$SERIAL_DIR/$lib" ] || continue
+    current=$(update-alternatives --query "$alt" 2>/dev/null | awk '/^Value:/{print $2}')
+    [ -n "$current" ] && [ "$current" != "$SERIAL_DIR/$lib" ] || continue
+    as_root update-alternatives --set "$alt" "$SERIAL_DIR/$lib" >/dev/null \
+      || echo "setup.sh: could not select the serial OpenBLAS $lib; set OPENBLAS_NUM_THREADS=1" >&2
+  done
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

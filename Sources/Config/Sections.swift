@@ -285,6 +285,8 @@ public struct NodeSection: Sendable {
   public var stepPause: Double
   /// The algorithms' knobs (AlgorithmKeys.swift).
   public var algorithmKeys: AlgorithmKeys
+  /// Evaluate before the first round, recorded as round 0 (the start of every curve).
+  public var evaluateAtStart: Bool
 
   init(_ r: inout SectionReader) throws {
     algorithm = r.nonEmpty("algorithm") ?? "dpsgd"
@@ -313,5 +315,6 @@ public struct NodeSection: Sendable {
       throw r.error("step_pause", "must be seconds in [0, 60], got \(stepPause)")
     }
     algorithmKeys = try AlgorithmKeys(&r)
+    evaluateAtStart = try r.bool("evaluate_at_start", default: false)
   }
 }

@@ -173,6 +173,7 @@ extension NodePlan {
     a.elFanout = keys.elFanout
     plan.algorithmSettings = a
     plan.slowdown = keys.slowNodes[uid] ?? 1
+    plan.evaluateBeforeTraining = c.node.evaluateAtStart
     return plan
   }
 
@@ -187,7 +188,7 @@ extension NodePlan {
     weightsPath = saveWeights ? file("\(uid)_model.bin") : nil
   }
 
-  static func resolveRelative(_ path: String, to configPath: String) -> String {
+  public static func resolveRelative(_ path: String, to configPath: String) -> String {
     if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
     let besideConfig = ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
     return FileManager.default.fileExists(atPath: besideConfig) ? besideConfig : path

@@ -21,12 +21,15 @@ public struct NodeRequest: Sendable {
   public var resetOptimizer: Bool?
   /// Continue from `<log dir>/<uid>.checkpoint`.
   public var resume = false
+  /// The launcher's tag for this run. Without one the node was started on its own, and writes
+  /// the run's manifest into its log dir when there is none yet.
+  public var runID: String?
 
   public init(
     configPath: String, graphPath: String, graphFormat: String = "auto", ipPath: String? = nil, machineID: Int? = nil,
     rank: Int? = nil, uid: Int? = nil, procsPerMachine: Int? = nil, machines: Int? = nil, iterations: Int? = nil,
     logDir: String = ".", testAfter: Int? = nil, trainEvaluateAfter: Int? = nil, logLevel: String? = nil,
-    resetOptimizer: Bool? = nil, resume: Bool = false
+    resetOptimizer: Bool? = nil, resume: Bool = false, runID: String? = nil
   ) {
     self.configPath = configPath
     self.graphPath = graphPath
@@ -44,6 +47,7 @@ public struct NodeRequest: Sendable {
     self.logLevel = logLevel
     self.resetOptimizer = resetOptimizer
     self.resume = resume
+    self.runID = runID
   }
 }
 
@@ -67,6 +71,9 @@ public enum NodeRunner {
       return 2
     }
     let log = NodeLogHandler.logger(uid: plan.uid, path: plan.logPath, level: plan.logLevel)
+    if request.runID == nil {
+      do { try writeManifest(request, plan) } catch { log.warning("could not write the run manifest: \(error)") }
+    }
     if let earlier { log.info("started again\(request.resume ? " with --resume" : ""); \(earlier)") }
     for warning in plan.warnings { log.warning("\(warning)") }
     if !plan.security.isCurve && !isLoopback(plan.bindEndpoint) {
@@ -104,6 +111,30 @@ public enum NodeRunner {
       node.link.close()
       return 1
     }
+  }
+
+  /// A node started on its own (no launcher, no `--run-id`) records the run in its log dir,
+  /// unless a manifest is there already (another node of the run wrote it first).
+  static func writeManifest(_ request: NodeRequest, _ plan: NodePlan) throws {
+    guard !FileManager.default.fileExists(atPath: RunManifest.path(in: request.logDir)) else { return }
+    let config = try RunManifest.copyInput(
+      request.configPath, as: (request.configPath as NSString).lastPathComponent, into: request.logDir)
+    var m = RunManifest(
+      writer: "peerd", commandLine: CommandLine.arguments, config: config,
+      graph: try RunManifest.copyInput(
+        request.graphPath, as: "graph-" + (request.graphPath as NSString).lastPathComponent, into: request.logDir))
+    if let ip = request.ipPath {
+      m.ip = try RunManifest.copyInput(ip, as: "ip-" + (ip as NSString).lastPathComponent, into: request.logDir)
+    }
+    (m.gitCommit, m.gitDirty) = RunManifest.gitState(
+      of: (CommandLine.arguments[0] as NSString).deletingLastPathComponent)
+    m.nodes = plan.totalNodes
+    m.procsPerMachine = request.procsPerMachine
+    m.algorithm = plan.algorithm
+    m.sharing = plan.sharing.name
+    m.dataset = plan.dataset.name
+    m.iterations = plan.iterations
+    try m.writeIfAbsent(runDirectory: request.logDir)
   }
 
   /// Whether a bind endpoint listens on loopback only.

@@ -114,15 +114,25 @@ public final class MatrixFactorization: Model {
     return out
   }
 
+  /// Squared errors of the raw predictions, and as `correct` the predictions that equal the
+  /// rating once clamped to [0.5, 5] and rounded to the nearest half star (ties to even, as
+  /// `torch.round`): decentralizepy's MovieLens `test_acc`.
   public func evaluate(_ batch: Batch, into tally: inout EvaluationTally) {
     for s in 0..<batch.count {
       let u = Int(batch.indices[2 * s])
       let i = Int(batch.indices[2 * s + 1])
       guard valid(u, i) else { continue }
-      let diff = Double(predict(u, i) - batch.targets[s])
+      let prediction = predict(u, i)
+      let diff = Double(prediction - batch.targets[s])
       tally.lossSum += diff * diff
       tally.squaredError += diff * diff
+      if Self.halfStar(prediction) == batch.targets[s] { tally.correct += 1 }
       tally.count += 1
     }
+  }
+
+  /// A predicted rating as a star rating: clamped to [0.5, 5], rounded to the nearest half.
+  @inline(__always) static func halfStar(_ prediction: Float) -> Float {
+    (min(max(prediction, 0.5), 5) * 2).rounded(.toNearestOrEven) / 2
   }
 }

@@ -92,14 +92,13 @@ struct ClusterBench: ParsableCommand {
     let failed = processes.enumerated().filter { $0.element.terminationStatus != 0 }.map(\.offset)
     guard failed.isEmpty else { throw ValidationError("nodes \(failed) failed; see \(dir)/<uid>.out") }
 
-    let report = try RunReport.load(logDir: dir)
+    let run = try RunRecords.load(dir)
     var roundTimes: [Double] = []
     var bytesPerMessage: [Double] = []
-    for node in report.nodes {
-      let rt = node.series["round_time"] ?? [:]
-      roundTimes += rt.filter { $0.key > 1 }.map(\.value)
-      if let total = node.series["total_bytes"]?[iterations] {
-        bytesPerMessage.append(total / Double(degree * iterations))
+    for node in run.nodes.map(\.results) {
+      roundTimes += node.roundTime.values.filter { $0.key > 1 }.map(\.value)
+      if let total = node.totalBytes[iterations] {
+        bytesPerMessage.append(Double(total) / Double(degree * iterations))
       }
     }
     roundTimes.sort()

@@ -1,12 +1,18 @@
 import ArgumentParser
 import Foundation
+import Learning
 import Models
 import Numerics
 
 struct ModelsBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "models",
-    abstract: "Single-thread train-step throughput at batch 16, and sgemm through BLAS next to a naive loop.")
+    abstract:
+      "Single-thread train-step throughput at batch 16 beside PyTorch's, and sgemm through BLAS next to a naive loop.",
+    discussion:
+      "PyTorch is measured in the same run (scripts/bench/torch_models.py) when it is importable: .venv-torch "
+      + "(scripts/setup_torch.sh), $PEERD_TORCH_PYTHON, or python3. Otherwise its column quotes issue 12's figures "
+      + "and says so.")
 
   @Option(help: "Batch size.")
   var batch: Int = 16
@@ -20,8 +26,11 @@ struct ModelsBench: ParsableCommand {
   func run() throws {
     print("BLAS: \(BLAS.threadReport)")
     print("")
+    let torch = TorchReference.measure(batch: batch, only: model)
     print("train step = computeGradients + SGD step, batch \(batch), best of 5")
-    print(pad("model", 24) + lpad("params", 10) + lpad("µs/step", 12) + lpad("samples/s", 12) + lpad("PyTorch ref", 16))
+    print(
+      pad("model", 24) + lpad("params", 10) + lpad("µs/step", 12) + lpad("samples/s", 12)
+        + (torch.figures.isEmpty ? lpad("PyTorch (quoted)", 18) : lpad("PyTorch µs/step", 17) + lpad("peerd ×", 10)))
     var rng = Xoshiro256(seed: 1)
     let cases: [(String, ModelSettings, String)] = [
       ("LogisticRegression", ModelSettings(name: "LogisticRegression", inputShape: [784], classes: 10), "50–85 k/s"),
@@ -53,11 +62,18 @@ struct ModelsBench: ParsableCommand {
         _ = model.computeGradients(b)
         sgd.step(model)
       }
-      print(
+      var line =
         pad(label, 24) + lpad("\(model.parameterCount)", 10) + lpad(String(format: "%.1f", seconds * 1e6), 12)
-          + lpad(String(format: "%.0f", Double(batch) / seconds), 12) + lpad(reference, 16))
+        + lpad(String(format: "%.0f", Double(batch) / seconds), 12)
+      if torch.figures.isEmpty {
+        line += lpad(reference, 18)
+      } else if let us = torch.figures[label.replacingOccurrences(of: ", im2col", with: "")] {
+        line += lpad(String(format: "%.1f", us), 17) + lpad(String(format: "%.1f", us / (seconds * 1e6)), 10)
+      }
+      print(line)
       if layers, let network = model as? Sequential { printLayers(network, b) }
     }
+    print(torch.note)
     guard model == nil else { return }
     print("")
     print("sgemm C[M×N] = A[M×K]·B[K×N], GFLOP/s, best of 5")
@@ -103,5 +119,49 @@ struct ModelsBench: ParsableCommand {
         "    " + pad(entry.layer, 32) + "forward " + lpad(String(format: "%.0f µs", entry.forwardSeconds * 1e6), 10)
           + "   backward " + lpad(String(format: "%.0f µs", entry.backwardSeconds * 1e6), 10))
     }
+  }
+}
+
+/// PyTorch's train steps for the same models, measured in this run by
+/// scripts/bench/torch_models.py, or why they could not be.
+struct TorchReference {
+  /// µs per step by model label.
+  var figures: [String: Double] = [:]
+  var note: String
+
+  struct Line: Decodable {
+    var model: String
+    var torch: String
+    var usPerStep: Double
+    enum CodingKeys: String, CodingKey {
+      case model, torch
+      case usPerStep = "us_per_step"
+    }
+  }
+
+  static func measure(batch: Int, only: String?) -> TorchReference {
+    let quoted =
+      "PyTorch: quoted column: issue 12's figures, measured separately with PyTorch 2.13 CPU on this kind of machine"
+    guard let script = CheckoutFile.find("scripts/bench/torch_models.py") else {
+      return TorchReference(note: quoted + " (scripts/bench/torch_models.py not found)")
+    }
+    var pythons: [String] = []
+    if let p = ProcessInfo.processInfo.environment["PEERD_TORCH_PYTHON"] { pythons.append(p) }
+    if let venv = CheckoutFile.find(".venv-torch/bin/python") { pythons.append(venv) }
+    pythons.append("python3")
+    for python in pythons {
+      guard let (status, output) = Subprocess.run(python, [script, "\(batch)", only ?? ""]), status == 0 else {
+        continue
+      }
+      let lines = output.split(separator: "\n").compactMap { try? JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+      guard let first = lines.first else { continue }
+      var r = TorchReference(
+        note:
+          "PyTorch \(first.torch) measured in this run (\(python), one thread, best of 5); peerd × = PyTorch µs/step ÷ peerd's; PyTorch's MatrixFactorization is decentralizepy's (dense embedding gradients)"
+      )
+      for l in lines { r.figures[l.model] = l.usPerStep }
+      return r
+    }
+    return TorchReference(note: quoted + "; PyTorch is not importable here (scripts/setup_torch.sh installs it)")
   }
 }

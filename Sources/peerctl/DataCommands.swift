@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import Learning
 import PeerdCLI
+import Topology
 
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -50,6 +51,7 @@ struct CheckCommand: ParsableCommand {
       }
       var plan = try NodePlan.fromConfig(cfg, configPath: files.config, uid: uid ?? 0, totalNodes: 1)
       var server: NodePlan?
+      var hosts: [String]?
       if let graph {
         func resolve(_ u: Int) throws -> NodePlan {
           try NodePlan.resolve(
@@ -59,6 +61,11 @@ struct CheckCommand: ParsableCommand {
         }
         plan = try resolve(uid ?? 0)
         if let s = plan.serverUID, s != plan.uid { server = try resolve(s) }
+        let ipPath =
+          files.ip ?? cfg.communication.addressesFilepath.map { NodePlan.resolveRelative($0, to: files.config) }
+        if let ipPath, let data = FileManager.default.contents(atPath: ipPath) {
+          hosts = try AddressBook.parseHosts(data, path: ipPath)
+        }
       }
       for w in plan.warnings { Swift.print("warning: \(w)") }
       if let iterations = files.iterations { plan.iterations = iterations }
@@ -68,6 +75,10 @@ struct CheckCommand: ParsableCommand {
         "\(files.config): ok — \(plan.dataset.name) / \(parts.model.name) (\(parts.model.parameterCount) parameters) / \(plan.optimizer.name) lr \(plan.optimizer.learningRate) / \(plan.algorithm), \(plan.iterations) rounds of \(plan.localSteps) \(plan.fullEpochs ? "epochs" : "steps")"
           + (graph.map { " — graph \($0): \(plan.totalNodes) nodes" } ?? "")
           + (plan.serverUID.map { " + the FedAvg server, uid \($0) (machine 0, port base_port + \($0))" } ?? ""))
+      let g = try graph.map { try Graph.read(path: $0, format: files.graphType) }
+      for line in try RunPreview.lines(plan: plan, graph: g, hosts: hosts, procsPerMachine: files.procsPerMachine) {
+        Swift.print(line)
+      }
     } catch {
       throw fail("check: \(error)")
     }

@@ -10,10 +10,11 @@ import PeerdCLI
 struct Peerctl: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "peerctl",
-    abstract: "Generate graphs, check configs, preview partitions, and report or plot peerd runs.",
+    abstract: "Generate graphs, check configs, preview partitions; report, plot and watch peerd runs.",
     subcommands: [
       GraphCommand.self, GraphInfoCommand.self, HostsCommand.self, CheckCommand.self, PartitionCommand.self,
-      DataCommand.self, PortsCommand.self, ReportCommand.self, PlotCommand.self, KeysCommand.self,
+      DataCommand.self, PortsCommand.self, ReportCommand.self, PlotCommand.self, WatchCommand.self,
+      ManifestCommand.self, KeysCommand.self,
     ])
 
   /// ArgumentParser's `main()`, with usage errors exiting 2 like every other bad input.

@@ -75,7 +75,10 @@ struct PeerdCommand: ParsableCommand {
   @Flag(help: "Continue from <log-dir>/<uid>.checkpoint (written every [NODE] checkpoint_every rounds and on SIGTERM).")
   var resume = false
 
-  @Option(help: "A tag the launcher uses to find and stop this run's processes; otherwise ignored.")
+  @Option(
+    help:
+      "A tag the launcher uses to find and stop this run's processes. Without it the node writes <log-dir>/manifest.json when there is none."
+  )
   var runID: String?
 
   func validate() throws {
@@ -100,7 +103,7 @@ struct PeerdCommand: ParsableCommand {
       configPath: files.config, graphPath: graph, graphFormat: files.graphType.rawValue, ipPath: files.ip,
       machineID: machineID, rank: rank, uid: uid, procsPerMachine: files.procsPerMachine, machines: machines,
       iterations: files.iterations, logDir: logDir, testAfter: testAfter, trainEvaluateAfter: trainEvaluateAfter,
-      logLevel: logLevel?.rawValue, resetOptimizer: resetOptimizer.map { $0 == 1 }, resume: resume)
+      logLevel: logLevel?.rawValue, resetOptimizer: resetOptimizer.map { $0 == 1 }, resume: resume, runID: runID)
     let code = NodeRunner.run(request)
     if code != 0 { throw ExitCode(code) }
   }

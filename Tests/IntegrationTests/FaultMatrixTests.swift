@@ -75,10 +75,11 @@ final class FaultMatrixTests: XCTestCase {
   /// came back and must be mixed with again from the round after their return.
   func assertHealed(
     _ h: ClusterHarness, statuses: [Int: Int32], victims: Set<Int>, returning: Set<Int> = [],
-    file: StaticString = #filePath, line: UInt = #line
+    slowRounds: Int = 0, scenario: String = #function, file: StaticString = #filePath, line: UInt = #line
   ) throws {
     let base = try clean()
     var accuracies: [Double] = []
+    var longest = 0.0
     for uid in 0..<Self.nodes where !victims.contains(uid) {
       XCTAssertEqual(statuses[uid], 0, "node \(uid): \(h.output(uid).suffix(400))", file: file, line: line)
       let r = try h.record(uid)
@@ -107,12 +108,28 @@ final class FaultMatrixTests: XCTestCase {
       }
       // The run's time: every round at the clean pace, plus at most two timeouts of waiting.
       let training = (r.elapsedTime[Self.rounds] ?? .infinity) - r.startupTime
-      let bound = Double(Self.rounds) * base.roundTime * 1.3 + 2 * Self.peerTimeout + 0.5
+      let bound = timeBound(base, slowRounds: slowRounds)
       XCTAssertLessThan(training, bound, "node \(uid) took \(training) s", file: file, line: line)
       if let acc = r.testAcc[Self.rounds] { accuracies.append(acc) }
+      longest = max(longest, training)
     }
     let mean = accuracies.reduce(0, +) / Double(max(1, accuracies.count))
+    // The figures behind the assertions, one line per scenario (scripts/fault_matrix.sh).
+    let bound = timeBound(base, slowRounds: slowRounds)
+    print(
+      "fault matrix: \(scenario): \(accuracies.count) survivors, "
+        + String(
+          format: "mean accuracy %.2f %% (min %.2f; clean %.2f), longest run %.1f s (bound %.1f s)", mean,
+          accuracies.min() ?? .nan, base.meanAccuracy, longest, bound))
     XCTAssertEqual(mean, base.meanAccuracy, accuracy: 1, "mean accuracy after the fault", file: file, line: line)
+  }
+
+  /// Every round at the clean pace, plus at most two timeouts of waiting, plus the rounds the
+  /// cluster spent at a slow victim's pace before the fault (D-PSGD follows its slowest node:
+  /// `slow.ini` pauses 3 × `stepPause` longer on each of a round's 10 steps).
+  func timeBound(_ base: Baseline, slowRounds: Int) -> Double {
+    Double(Self.rounds) * base.roundTime * 1.3 + 2 * Self.peerTimeout + 0.5
+      + Double(slowRounds) * 10 * 3 * Self.stepPause
   }
 
   /// Starts every node, `victim` with `victimConfig`; returns the processes by uid.
@@ -150,7 +167,7 @@ final class FaultMatrixTests: XCTestCase {
     kill(p[victim]!.processIdentifier, SIGKILL)
     var rest = p
     rest[victim] = nil
-    try assertHealed(h, statuses: finish(h, rest), victims: [victim])
+    try assertHealed(h, statuses: finish(h, rest), victims: [victim], slowRounds: Self.faultRound)
   }
 
   func testKillMidWait() throws {

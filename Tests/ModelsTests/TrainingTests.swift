@@ -101,6 +101,29 @@ final class TrainingTests: XCTestCase {
     model.evaluate(all, into: &after)
     XCTAssertLessThan(after.rmse, 0.5 * before.rmse)
   }
+
+  /// decentralizepy's MovieLens accuracy: a prediction counts when, clamped to [0.5, 5] and
+  /// rounded to the nearest half star (ties to even, as torch.round), it equals the rating.
+  func testMatrixFactorizationCountsHalfStarAccuracy() throws {
+    var rng = Xoshiro256(seed: 1)
+    let predictions: [Float] = [3.24, 3.26, 3.25, 3.75, 5.7, -1, 3.74, 2.2]
+    let ratings: [Float] = [3.0, 3.5, 3.0, 4.0, 5.0, 0.5, 4.0, 2.5]
+    let model = try MatrixFactorization(users: 1, items: predictions.count, dimension: 1, rng: &rng)
+    for i in 0..<model.parameterCount { model.parameters[i] = 0 }
+    // Item biases follow the embeddings (1 + n) and the one user bias.
+    for (i, p) in predictions.enumerated() { model.parameters[1 + predictions.count + 1 + i] = p }
+    var batch = Batch()
+    batch.count = predictions.count
+    for i in 0..<predictions.count { batch.indices += [0, Int32(i)] }
+    batch.targets = ratings
+    var tally = EvaluationTally()
+    model.evaluate(batch, into: &tally)
+    // 3.75·2 = 7.5 rounds to 8 (even): 4.0 matches; 3.74 → 3.5 and 2.2 → 2.0 do not.
+    XCTAssertEqual(tally.correct, 6)
+    XCTAssertEqual(tally.count, 8)
+    let squared = zip(predictions, ratings).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+    XCTAssertEqual(tally.squaredError, squared, accuracy: 1e-9)
+  }
 }
 
 final class OptimizerTests: XCTestCase {

@@ -4,14 +4,17 @@
 # or bash for a local host) as `bash -c "$(cat host_agent.sh)" peerd-host-agent ARGS…`, so a host
 # needs the peerd binary but not this script.
 #
-# Arguments: MACHINE PROCS MACHINES ROOT PEERD CONFIG GRAPH IP DIR RUN_ID GRACE SERVER [peerd flags…]
+# Arguments: MACHINE PROCS MACHINES ROOT PEERD CONFIG GRAPH IP DIR RUN_ID GRACE SERVER FORWARD [peerd flags…]
 # SERVER is the uid of a FedAvg server to start on this machine besides its ranks, or "-".
 #
-# Lines it prints (the launcher parses them):
+# Lines it prints (the launcher reads them):
 #   agent HOSTNAME PID          it is running (its pid is also in DIR/agent.pid)
 #   started UID PID             a node started (its pid is also in DIR/UID.pid)
-#   progress uid=UID round=…    a node's latest progress line, when it changed
-#   exit UID CODE start|run     a node exited; "start" when it never finished a round
+#   event {…}                   with FORWARD=1: a node's newest line of DIR/UID_events.jsonl, when
+#                               it changed, passed on unread (the launcher keeps them for
+#                               peerctl watch, which cannot read a remote host's files)
+#   exit UID CODE start|run     a node exited; "start" when it never finished a round (the last
+#                               round its events show, from peerctl watch --print rounds)
 #   err UID TEXT                the last line of a failed node's UID.err
 #   agent-error TEXT            it could not start the nodes at all
 #   stopping REASON             it is stopping its nodes (SIGTERM, then SIGKILL after GRACE s)
@@ -22,8 +25,9 @@
 # SIGKILL, or an ssh connection that dropped, still stops this host's processes. Nodes get
 # SIGTERM, never SIGINT alone: a background job of a non-interactive shell ignores SIGINT.
 set -u
-mid=$1 ppm=$2 machines=$3 root=$4 peerd=$5 cfg=$6 graph=$7 ip=$8 dir=$9 run=${10} grace=${11} server=${12}
-shift 12
+mid=$1 ppm=$2 machines=$3 root=$4 peerd=$5 cfg=$6 graph=$7 ip=$8 dir=$9 run=${10} grace=${11} server=${12} forward=${13}
+shift 13
+peerctl="$(dirname "$peerd")/peerctl"
 host=$(hostname 2>/dev/null || echo "?")
 cd "$root" 2>/dev/null || { echo "agent-error no folder $root on $host (--remote-root)"; exit 1; }
 [ -x "$peerd" ] || { echo "agent-error no peerd binary at $peerd on $host; build it there with scripts/setup.sh"; exit 1; }
@@ -47,7 +51,7 @@ exec 3<&-
 
 echo $$ >"$dir/agent.pid"
 echo "agent $host $$"
-declare -A pids=() last=()
+declare -A pids=() last=() rcs=()
 for ((r = 0; r < ppm; r++)); do
   uid=$((mid * ppm + r))
   "$peerd" --machine-id "$mid" --rank "$r" --procs-per-machine "$ppm" --machines "$machines" \
@@ -66,21 +70,34 @@ if [ "$server" != - ]; then
   echo "started $server ${pids[$server]}"
 fi
 
-# Forwards each node's last progress line when it changed: one tail for all the files.
-report_progress() {
+# Forwards each node's newest events line when it changed: one tail for all the files. The
+# lines are records (NodeEvent, one JSON object each); nothing here reads what they say.
+forward_events() {
+  [ "$forward" = 1 ] || return 0
   local files=() uid line current=""
-  for uid in "$@"; do files+=("$dir/$uid.out"); done
+  for uid in "$@"; do [ -f "$dir/${uid}_events.jsonl" ] && files+=("$dir/${uid}_events.jsonl"); done
   [ "${#files[@]}" -gt 0 ] || return 0
   while IFS= read -r line; do
     case "$line" in
-      "==> "*) current=${line#==> "$dir"/}; current=${current%.out <==} ;;
-      progress*)
+      "==> "*" <==") current=${line#==> } ;;
+      "{"*)
         if [ -n "$current" ] && [ "${last[$current]:-}" != "$line" ]; then
           last[$current]=$line
-          echo "$line"
+          echo "event $line"
         fi ;;
     esac
   done < <(tail -v -n 1 "${files[@]}" 2>/dev/null)
+}
+
+# The last round each of the given nodes finished, from their events files, into `rounds`: one
+# peerctl for all of them (96 nodes ending together cost 96 × 0.3 s, one at a time).
+declare -A rounds=()
+read_rounds() { # uid…
+  rounds=()
+  [ -x "$peerctl" ] || return 0
+  local args=() u r
+  for u in "$@"; do args+=(--uid "$u"); done
+  while read -r u r; do rounds[$u]=$r; done < <("$peerctl" watch "$dir" --print rounds "${args[@]}" 2>/dev/null)
 }
 
 tick=0
@@ -95,22 +112,30 @@ while [ "${#pids[@]}" -gt 0 ]; do
     for uid in "${!pids[@]}"; do kill -KILL "${pids[$uid]}" 2>/dev/null; done
     killed=1
   fi
+  exited=()
   for uid in "${!pids[@]}"; do
     kill -0 "${pids[$uid]}" 2>/dev/null && continue
     wait "${pids[$uid]}"
-    rc=$?
-    report_progress "$uid"
-    phase=run
-    grep -q '^progress' "$dir/$uid.out" 2>/dev/null || phase=start
-    echo "exit $uid $rc $phase"
-    if [ "$rc" -ne 0 ]; then
-      echo "err $uid $(grep -v '^[[:space:]]*$' "$dir/$uid.err" 2>/dev/null | tail -n 1 | cut -c1-300)"
-    fi
+    rcs[$uid]=$?
+    exited+=("$uid")
     unset "pids[$uid]"
   done
+  if [ "${#exited[@]}" -gt 0 ]; then
+    forward_events "${exited[@]}"
+    read_rounds "${exited[@]}"
+    for uid in "${exited[@]}"; do
+      # Without peerctl a failure counts as during the run, never as a start failure.
+      phase=run
+      [ ! -x "$peerctl" ] || [ "${rounds[$uid]:-0}" -gt 0 ] 2>/dev/null || phase=start
+      echo "exit $uid ${rcs[$uid]} $phase"
+      if [ "${rcs[$uid]}" -ne 0 ]; then
+        echo "err $uid $(grep -v '^[[:space:]]*$' "$dir/$uid.err" 2>/dev/null | tail -n 1 | cut -c1-300)"
+      fi
+    done
+  fi
   [ "${#pids[@]}" -gt 0 ] || break
   tick=$((tick + 1))
-  [ $((tick % 2)) -ne 0 ] || report_progress "${!pids[@]}"
+  [ $((tick % 2)) -ne 0 ] || forward_events "${!pids[@]}"
   sleep 0.5
 done
 kill "$watcher" 2>/dev/null

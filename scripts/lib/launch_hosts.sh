@@ -118,8 +118,8 @@ push_inputs() {
 }
 
 declare -a SESSION_PID=() SESSION_DONE=() SESSION_RC=() SFD=() PARTIAL=() AGENT_ERR=()
-declare -A N_STATE=() N_RC=() N_PHASE=() N_ERR=() N_ROUND=() N_VALUE=()
-STOPPING="" STOP_DEADLINE=0 FORCED="" SIGNALLED="" SIGNAL_STATUS=0 ABORTED="" METRIC=""
+declare -A N_STATE=() N_RC=() N_PHASE=() N_ERR=() N_ROUND=()
+STOPPING="" STOP_DEADLINE=0 FORCED="" SIGNALLED="" SIGNAL_STATUS=0 ABORTED="" WATCH_PID=""
 
 start_agents() {
   local i uid args
@@ -131,10 +131,13 @@ start_agents() {
   done
   for i in "${!HOSTS[@]}"; do
     [ -z "$STOPPING" ] || break # a signal arrived while starting: start no more machines
+    # A remote machine's agent forwards its nodes' events lines, for peerctl watch here.
     args=("$i" "$PPM" "$M" "$([ "${IS_LOCAL[$i]}" = 1 ] && echo "$ROOT" || echo "$REMOTE_ROOT")" "${PEERD_OF[$i]}"
       "${CFG_OF[$i]}" "${GRAPH_OF[$i]}" "${IP_OF[$i]}" "${DIR_OF[$i]}" "$RUN_ID" "$GRACE"
-      "$([ "$i" = 0 ] && [ -n "${SERVER_UID:-}" ] && echo "$SERVER_UID" || echo -)" "${EXTRA[@]}")
+      "$([ "$i" = 0 ] && [ -n "${SERVER_UID:-}" ] && echo "$SERVER_UID" || echo -)"
+      "$([ "${IS_LOCAL[$i]}" = 1 ] && echo 0 || echo 1)" "${EXTRA[@]}")
     : >"$CTRL/machine$i.status"
+    [ "${IS_LOCAL[$i]}" = 1 ] || : >"$CTRL/machine$i.events"
     if [ "${IS_LOCAL[$i]}" = 1 ]; then
       mkdir -p "${DIR_OF[$i]}"
       bash -c "$AGENT" peerd-host-agent "${args[@]}" <"$CTRL/alive" >"$CTRL/machine$i.status" 2>"$CTRL/machine$i.stderr" {ALIVE}>&- &
@@ -169,12 +172,8 @@ handle() { # machine line
   read -r -a w <<<"$2"
   case "${w[0]:-}" in
     started) N_STATE[${w[1]}]=running ;;
-    progress)
-      local uid=${w[1]#uid=} r=${w[2]#round=} kv
-      N_ROUND[$uid]=${r%%/*}
-      for kv in "${w[@]:3}"; do
-        case "$kv" in test_acc=* | test_rmse=*) METRIC=${kv%%=*} N_VALUE[$uid]=${kv#*=} ;; esac
-      done ;;
+    # A node's events line, passed on unread to where peerctl watch looks for this machine's.
+    event) printf '%s\n' "${2#event }" >>"$CTRL/machine$i.events" ;;
     exit)
       N_STATE[${w[1]}]=exited N_RC[${w[1]}]=${w[2]} N_PHASE[${w[1]}]=${w[3]} ;;
     err) N_ERR[${w[1]}]=${2#err "${w[1]}" } ;;
@@ -283,32 +282,42 @@ on_signal() { # name status
   stop_all
 }
 
-progress() {
-  local uid slowest=-1 running=0 r
-  # FedAvg: the server's round is the run's (a client counts the rounds it was sampled in).
-  if [ -n "${SERVER_UID:-}" ] && [ "${N_STATE[$SERVER_UID]:-}" = running ]; then
-    local msg="rounds done: ${N_ROUND[$SERVER_UID]:-0}/${ITERATIONS} (the FedAvg server)"
-    [ -z "${N_VALUE[$SERVER_UID]:-}" ] || msg+=", global model $METRIC ${N_VALUE[$SERVER_UID]}"
-    echo "$SELF: $msg"
-    return 0
+# The progress display: peerctl watch on the run directory (the nodes' events files; a remote
+# machine's as its agent forwards them), one line every 2 s while something changes.
+start_watch() {
+  "$PEERCTL" watch "$LOGDIR" --plain --interval 2 --prefix "$SELF: " {ALIVE}>&- &
+  WATCH_PID=$!
+}
+
+# It ends by itself, with a last line, at its next look once every node has ended; a node lost
+# without an end is not waited for longer than that.
+stop_watch() {
+  [ -n "$WATCH_PID" ] || return 0
+  local i
+  for ((i = 0; i < 30; i++)); do kill -0 "$WATCH_PID" 2>/dev/null || break; sleep 0.1; done
+  kill "$WATCH_PID" 2>/dev/null
+  wait "$WATCH_PID" 2>/dev/null
+  WATCH_PID=""
+}
+
+# Each node's last round, from its events (a lost machine's from what was forwarded).
+read_rounds() {
+  local uid r
+  while read -r uid r; do N_ROUND[$uid]=$r; done < <("$PEERCTL" watch "$LOGDIR" --print rounds 2>/dev/null)
+}
+
+# The mean test curve across nodes (accuracy, or RMSE for MovieLens), when matplotlib is there.
+draw_plot() {
+  local out
+  if out=$("$PEERCTL" plot "$LOGDIR" -o "$LOGDIR/test_curve.png" 2>&1); then
+    echo "$SELF: plot of the mean test curve across nodes: $LOGDIR/test_curve.png (its data: $LOGDIR/test_curve.csv)"
+  else
+    echo "$SELF: no plot drawn: ${out##*peerctl plot: }"
   fi
-  for uid in "${!N_STATE[@]}"; do
-    [ "${N_STATE[$uid]}" = running ] || continue
-    running=$((running + 1))
-    r=${N_ROUND[$uid]:-0}
-    if [ "$slowest" -lt 0 ] || [ "$r" -lt "$slowest" ]; then slowest=$r; fi
-  done
-  [ "$running" -gt 0 ] || return 0
-  local msg="rounds done: ${slowest}/${ITERATIONS} (slowest of $running running nodes)"
-  if [ "${#N_VALUE[@]}" -gt 0 ]; then
-    msg+=", mean $METRIC $(printf '%s\n' "${N_VALUE[@]}" | awk '{s += $1} END {printf "%.3f", s / NR}') over ${#N_VALUE[@]} nodes"
-  fi
-  echo "$SELF: $msg"
 }
 
 monitor() {
-  local i rc busy last_progress
-  last_progress=$(now)
+  local i rc busy
   while true; do
     busy=0
     for i in "${!HOSTS[@]}"; do
@@ -323,7 +332,6 @@ monitor() {
     check_start_failures
     [ "$busy" = 1 ] || break
     if [ -n "$STOPPING" ] && [ "$(now)" -ge "$STOP_DEADLINE" ]; then force_stop; fi
-    if [ $(($(now) - last_progress)) -ge 2 ]; then progress; last_progress=$(now); fi
     sleep 0.5
   done
   exec {ALIVE}>&-
@@ -346,6 +354,7 @@ gather_results() {
 # Names every node that did not finish, writes nodes.tsv, and returns 1 if any was lost.
 summarize() {
   local uid m status line where done_n=0 bad=0 log
+  read_rounds
   printf 'uid\tmachine\thost\tstatus\texit\trounds\n' >"$LOGDIR/nodes.tsv"
   for uid in $(seq 0 $((TOTAL - 1))) ${SERVER_UID:-}; do
     m=$(machine_of "$uid") where="node $uid (machine $m, ${HOSTS[$m]})"

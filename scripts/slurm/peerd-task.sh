@@ -33,8 +33,15 @@ done
 echo "$rc" >"$dir/$uid.rc"
 # Only a node that failed on its own aborts the run; the ones stopped by that abort (a signal
 # from this task or straight from slurmstepd: exit 3 or 128+N) do not.
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && [ "$rc" -lt 128 ] && [ -z "$signalled" ] \
-  && ! grep -q '^progress' "$dir/$uid.out"; then
+# Whether it finished a round, from its events file (peerctl watch; a failure without peerctl
+# counts as during the run).
+finished_a_round() {
+  local peerctl="$root/.build/release/peerctl" r
+  [ -x "$peerctl" ] || return 0
+  r=$("$peerctl" watch "$dir" --print rounds --uid "$uid" 2>/dev/null)
+  [ "${r#* }" -gt 0 ] 2>/dev/null
+}
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && [ "$rc" -lt 128 ] && [ -z "$signalled" ] && ! finished_a_round; then
   why="node $uid ($(hostname)) exited $rc before its first round: $(tail -n 1 "$dir/$uid.err")"
   echo "$why" >>"$logdir/aborted"
   echo "peerd-task: $why; cancelling the step" >&2

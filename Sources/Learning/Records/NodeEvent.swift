@@ -11,6 +11,8 @@ public struct NodeEvent: Codable, Sendable, Equatable {
     /// The node started (or restarted, or resumed).
     case start
     case round
+    /// An evaluation that ends no round: round 0, before training (`[NODE] evaluate_at_start`).
+    case evaluation
     case peerDown = "peer_down"
     case peerUp = "peer_up"
     /// The first reject of a kind from a peer (later ones are only counted).
@@ -29,7 +31,7 @@ public struct NodeEvent: Codable, Sendable, Equatable {
   /// The node's round or step.
   public var round: Int
 
-  // kind == .round
+  // kind == .round (and .evaluation: the test figures)
   public var iterations: Int?
   public var trainLoss: Double?
   public var testLoss: Double?

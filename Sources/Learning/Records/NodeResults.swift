@@ -73,8 +73,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
   /// The keys whose values depend on wall time and scheduling: two runs with the same seed agree
   /// on everything else.
   public static let timingKeys = [
-    "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "startup_time",
-    "connections_closed",
+    "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "cpu_time",
+    "startup_time", "connections_closed",
   ]
 
   enum CodingKeys: String, CodingKey {

@@ -12,16 +12,13 @@ public final class ResultsRecorder {
   public private(set) var results: NodeResults
   let path: String?
   let isRegression: Bool
-  private let encoder: JSONEncoder
+  /// Rounds in ascending order, as decentralizepy's eval/plot.py needs them (OrderedJSONEncoder).
+  private let encoder = OrderedJSONEncoder(pretty: true)
 
   public init(path: String?, isRegression: Bool, results: NodeResults = NodeResults()) {
     self.path = path
     self.isRegression = isRegression
     self.results = results
-    encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
   }
 
   /// Replaces the whole record (resuming from a checkpoint).

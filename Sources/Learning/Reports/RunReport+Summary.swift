@@ -40,14 +40,16 @@ public struct RunSummary: Sendable, Equatable {
 }
 
 extension RunReport {
-  /// Reads every `*_results.json` under `logDir` as `NodeResults` and summarises the run.
-  public static func summary(logDir: String) throws -> RunSummary { summarise(try records(logDir: logDir)) }
+  /// Reads every `*_results.json` under `logDir` and summarises the run.
+  public static func summary(logDir: String) throws -> RunSummary {
+    summarise(try RunRecords.load(logDir).nodes.map(\.results))
+  }
 
   /// One line per process: uid, role, rounds completed, seconds from its first round's start to
   /// its last round's end, rounds per second, last test value, MB sent (`peerctl report --nodes`).
-  public static func perNode(logDir: String) throws -> String {
+  public static func perNode(_ records: [NodeResults]) -> String {
     var out = "uid  role    rounds  seconds  rounds/s   final  MB_sent\n"
-    for r in try records(logDir: logDir).sorted(by: { $0.uid < $1.uid }) {
+    for r in records.sorted(by: { $0.uid < $1.uid }) {
       let seconds = (r.elapsedTime.last ?? 0) - r.startupTime
       let rate = seconds > 0 ? Double(r.roundsCompleted) / seconds : 0
       let final = (r.testRMSE.last ?? r.testAcc.last).map { String(format: "%.4f", $0) } ?? "-"
@@ -58,15 +60,6 @@ extension RunReport {
         + String(format: "  %7.2f\n", Double(r.totalBytes.last ?? 0) / 1e6)
     }
     return out
-  }
-
-  static func records(logDir: String) throws -> [NodeResults] {
-    try load(logDir: logDir).nodes.map { node in
-      guard let data = FileManager.default.contents(atPath: node.path),
-        let r = try? JSONDecoder().decode(NodeResults.self, from: data)
-      else { throw ReportError(description: "\(node.path): not a peerd results file") }
-      return r
-    }
   }
 
   public static func summarise(_ records: [NodeResults]) -> RunSummary {

@@ -74,6 +74,35 @@ extension Node {
     try evaluate(round: last)
   }
 
+  /// Round 0: the model before any training, so that every curve starts where the run did.
+  /// Bytes are recorded as 0 at round 0 (only control frames have gone out), so that every
+  /// evaluated round has a `total_bytes`, as decentralizepy's eval/plot.py expects.
+  func evaluateAtStart() throws {
+    if plan.trainEvaluateAfter > 0 {
+      let loss = timed(.evaluate) { evaluator.trainLoss(model, between: serviceBetweenBatches) }
+      results.update { $0.trainLoss[0] = loss }
+    }
+    if plan.testAfter > 0 { try evaluate(round: 0) }
+    results.update {
+      $0.totalBytes[0] = 0
+      $0.totalMeta[0] = 0
+      $0.totalDataPerN[0] = 0
+      $0.elapsedTime[0] = elapsed
+    }
+    var e = NodeEvent(kind: .evaluation, uid: uid, time: elapsed, round: 0)
+    let rec = results.results
+    e.iterations = plan.iterations
+    e.trainLoss = rec.trainLoss[0]
+    e.testLoss = rec.testLoss[0]
+    e.testAcc = rec.testAcc[0]
+    e.testRMSE = rec.testRMSE[0]
+    e.bytesSent = 0
+    e.metaSent = 0
+    e.evaluateTime = phase.evaluate
+    events.append(e)
+    flushResults()
+  }
+
   /// Evaluates on the test (and validation) set and records it under `round`.
   func evaluate(round: Int) throws {
     let tally = timed(.evaluate) { evaluator.test(model, between: serviceBetweenBatches) }

@@ -147,9 +147,11 @@ public final class Node {
     events.append(start)
     try startPhase()
     results.update { $0.startupTime = elapsed }
-    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client {
-      try evaluate(round: 0)
-      flushResults()
+    // Round 0 belongs to the curves the run draws: none without test or train-loss evaluations.
+    if plan.evaluateBeforeTraining && resumedFrom == nil && plan.role != .client
+      && (plan.testAfter > 0 || plan.trainEvaluateAfter > 0)
+    {
+      try evaluateAtStart()
     }
     while !isStopping {
       guard try algorithm.step(self) else { break }
