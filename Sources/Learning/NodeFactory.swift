@@ -42,6 +42,15 @@ public enum NodeFactory {
     var sharingSettings = plan.sharing
     sharingSettings.seed = plan.seed
     sharingSettings.uid = plan.uid
+    if plan.role == .server {
+      // FedAvg's server never trains: its model changes only by averaging, so PartialModel's
+      // "change since the last averaging" is zero everywhere and it would send the same first
+      // alpha·P parameters every round (ties go by index), the rest of the global model never
+      // reaching a client. It ranks what averaging changed since each parameter was last
+      // shared instead (docs/algorithms.md, "Sharing methods under each algorithm").
+      sharingSettings.accumulation = true
+      sharingSettings.accumulateAveragingChanges = true
+    }
     let sharing = try SharingRegistry.make(sharingSettings, initialModel: model.parameters)
     let algorithm = try AlgorithmRegistry.make(plan.algorithm, settings: plan.algorithmSettings)
     return Parts(data: data, model: model, optimizer: optimizer, sharing: sharing, algorithm: algorithm)

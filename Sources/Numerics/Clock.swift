@@ -15,6 +15,13 @@ public protocol Clock: AnyObject, Sendable {
   func now() -> Double
   /// Lets `seconds` pass on this clock: the straggler emulation's way of being slow.
   func sleep(_ seconds: Double)
+  /// CPU seconds the process has used (`ProcessCPUClock`), or nil where that says nothing about
+  /// the node: a virtual clock shares its process with every other node of the test.
+  func cpuSeconds() -> Double?
+}
+
+extension Clock {
+  public func cpuSeconds() -> Double? { ProcessCPUClock.seconds() }
 }
 
 /// The process's monotonic clock.

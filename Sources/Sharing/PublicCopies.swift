@@ -122,14 +122,26 @@ final class OwnPublicCopies {
 /// The receiver's side of CHOCO: each sender's public copy, tagged with the sequence of the last
 /// update applied. A sender not held here (never heard, reset, or dropped after a bad update)
 /// must send a keyframe first.
+///
+/// A share is checked when it arrives (`accept`: it must build on the sender's latest state)
+/// but applied to the copy only when a share of its sender is averaged (`advance`), in order.
+/// So a round's consensus step reads the copy as of the share it averages: a faster neighbour's
+/// next share, which D-PSGD's look-ahead admits while this node still averages the round
+/// before, no longer moves the copy under it, and a synchronous run gives the same bits
+/// whatever the timing (with the copy advanced on arrival it did not).
 final class PeerPublicCopies {
   struct Held {
     let copy: FloatBuffer
     var sequence: UInt32
   }
 
+  /// Shares accepted but not applied beyond this many per sender are applied oldest first.
+  static let pendingLimit = 8
   let parameterCount: Int
   private(set) var held: [Int: Held] = [:]
+  /// Per sender, the shares accepted and not yet applied, oldest first; each builds on the one
+  /// before (the first on `held`, unless it is a keyframe).
+  private var pending: [Int: [(share: Share, tag: PublicCopyTag)]] = [:]
   /// Senders this node had to refuse; listed in every share it sends until their keyframe comes.
   private(set) var resendRequests: Set<Int> = []
 
@@ -137,38 +149,71 @@ final class PeerPublicCopies {
 
   func forget(_ sender: Int) {
     held[sender] = nil
+    pending[sender] = nil
     resendRequests.insert(sender)
   }
 
-  /// Applies a tagged share from `sender` to its copy, or refuses it (asking for a keyframe).
-  func apply(_ share: Share, _ tag: PublicCopyTag, from sender: Int) throws(SharingError) {
+  /// The state of `sender`'s copy its next share must build on: the last accepted.
+  func latestSequence(of sender: Int) -> UInt32? { pending[sender]?.last?.tag.sequence ?? held[sender]?.sequence }
+
+  /// Checks a tagged share from `sender` and keeps it for `advance`, or refuses it (asking for
+  /// a keyframe).
+  func accept(_ share: Share, _ tag: PublicCopyTag, from sender: Int) throws(SharingError) {
     if tag.keyframe {
       guard share.selection == .all, share.quantizedValues == nil else {
         throw .unsupportedShare(strategy: "Quantize", encoding: share.encoding)
       }
-      let copy = held[sender]?.copy ?? FloatBuffer(count: parameterCount)
-      share.withUnsafeValues { _ = copy.storage.update(fromContentsOf: $0) }
-      held[sender] = Held(copy: copy, sequence: tag.sequence)
       resendRequests.remove(sender)
-      return
-    }
-    guard var h = held[sender], h.sequence == tag.base else {
-      resendRequests.insert(sender)
-      throw .publicCopyOutOfSync(sender: sender, holding: held[sender]?.sequence, base: tag.base)
-    }
-    Self.add(share, to: h.copy)
-    let finite: Bool
-    if share.selection == .all {
-      finite = ShareCodec.firstNonFinite(UnsafeBufferPointer(h.copy.storage)) == nil
     } else {
-      finite = share.indices.allSatisfy { h.copy[Int($0)].isFinite }
+      guard let latest = latestSequence(of: sender), latest == tag.base else {
+        resendRequests.insert(sender)
+        throw .publicCopyOutOfSync(sender: sender, holding: latestSequence(of: sender), base: tag.base)
+      }
     }
-    guard finite else {
-      forget(sender)
-      throw .publicCopyNotFinite(sender: sender)
+    pending[sender, default: []].append((share, tag))
+    if let queue = pending[sender], queue.count > Self.pendingLimit {
+      _ = advance(sender, through: queue[0].tag.sequence)
     }
-    h.sequence = tag.sequence
-    held[sender] = h
+  }
+
+  /// Applies `sender`'s accepted shares in order up to the one of `sequence` (all with nil);
+  /// nothing if that one was applied already. Returns how many values of the copy stopped being
+  /// finite (0 normally): then the copy is dropped and a keyframe asked for.
+  func advance(_ sender: Int, through sequence: UInt32? = nil) -> Int {
+    guard let queue = pending[sender], !queue.isEmpty else { return 0 }
+    if let sequence, !queue.contains(where: { $0.tag.sequence == sequence }) { return 0 }
+    var applied = 0
+    for (share, tag) in queue {
+      applied += 1
+      if tag.keyframe {
+        let copy = held[sender]?.copy ?? FloatBuffer(count: parameterCount)
+        share.withUnsafeValues { _ = copy.storage.update(fromContentsOf: $0) }
+        held[sender] = Held(copy: copy, sequence: tag.sequence)
+      } else if var h = held[sender] {
+        Self.add(share, to: h.copy)
+        let bad: Int
+        if share.selection == .all {
+          let values = UnsafeBufferPointer(h.copy.storage)
+          bad = ShareCodec.firstNonFinite(values) == nil ? 0 : values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        } else {
+          bad = share.indices.reduce(0) { $0 + (h.copy[Int($1)].isFinite ? 0 : 1) }
+        }
+        guard bad == 0 else {
+          forget(sender)
+          return bad
+        }
+        h.sequence = tag.sequence
+        held[sender] = h
+      }
+      if tag.sequence == sequence { break }
+    }
+    pending[sender] = applied == queue.count ? nil : Array(queue.dropFirst(applied))
+    return 0
+  }
+
+  /// Applies everything accepted (for a checkpoint, or to compare copies at the end of a run).
+  func settle() {
+    for sender in pending.keys.sorted() { _ = advance(sender) }
   }
 
   /// copy += the share's (dequantized) values, at its indices or everywhere: the one update both
@@ -194,6 +239,7 @@ final class PeerPublicCopies {
 
   func restore(_ entries: [(uid: Int, held: Held)], resend: [Int]) {
     held = Dictionary(uniqueKeysWithValues: entries.map { ($0.uid, $0.held) })
+    pending = [:]
     resendRequests = Set(resend)
   }
 }

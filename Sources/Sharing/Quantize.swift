@@ -11,7 +11,7 @@ import Numerics
 /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂), the weights being the algorithm's, γ = `step_size`.
 ///
 /// Copies start empty: the first share to each recipient is a keyframe (the copy as float32),
-/// and so is the next one after `peerReset`, a restore, or a resend request. A receiver applies
+/// and so is the next one after `peerReset`, `shareUndelivered`, a restore, or a resend request. A receiver applies
 /// a delta only to the copy state it names (`PublicCopyTag`); otherwise it refuses the share
 /// with `SharingError.publicCopyOutOfSync` and lists the sender in the resend list of every
 /// share it sends until the keyframe arrives (docs/algorithms.md, "Quantize").
@@ -34,15 +34,21 @@ public final class Quantize: SharingStrategy {
   private var valueWorkspace: [Float] = []
   private var scaleWorkspace: [Float] = []
   private var codeWorkspace: [UInt8] = []
+  /// The latest round `makeShares` was called for, and the round each recipient was last sent
+  /// to: the copy of this node a sender holds is current only if it was sent to this round.
+  private var latestRound = 0
+  private var sentInRound: [Int: Int] = [:]
 
   /// γ when `step_size` is not given. Copies start from a keyframe, so deltas are small from
   /// the first round, and exact, 8- and 4-bit dense deltas take the full step. Measured on the
   /// 6-node in-process D-PSGD run and a 16-node gossip of drifting models: the sign code of
-  /// 1 bit does best near 0.7 (1 drifts further apart under noise, 0.2 mixes slowly), and TopK
-  /// deltas (alpha < 1), whose copies lag behind, need about half the step (at γ = 1 the
-  /// alpha = 0.1 models drift apart, at 0.3–0.6 they learn as well as full sharing).
+  /// 1 bit does best near 0.7 (1 drifts further apart under noise, 0.2 mixes slowly). TopK
+  /// deltas (alpha < 1) leave copies behind by more the smaller alpha is, and the step must
+  /// shrink with it: on 8 real nodes of a 4-regular graph (the embedded network, D-PSGD, 100
+  /// rounds) the models drift apart from γ ≈ 5·alpha on (alpha 0.05 at 0.35, 0.1 at 0.7, 0.2 at
+  /// 1; 0.1 at 0.5 already loses 1.4 points), and learn as well as full sharing at half that.
   public static func defaultStepSize(bits: Int, alpha: Double) -> Double {
-    (bits == 1 ? 0.7 : 1) * (alpha < 1 ? 0.5 : 1)
+    (bits == 1 ? 0.7 : 1) * min(1, 2.5 * alpha)
   }
 
   public init(_ settings: SharingSettings, parameterCount: Int, name: String = "Quantize", defaultBits: Int = 8)
@@ -71,6 +77,8 @@ public final class Quantize: SharingStrategy {
   public func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare] {
     precondition(parameters.count == parameterCount, "Quantize: model size changed")
     let resend = peers.resendRequests.sorted().map { UInt32(truncatingIfNeeded: $0) }
+    latestRound = round
+    for p in recipients { sentInRound[p] = round }
     let plan = own.plan(Array(Set(recipients)).sorted())
     var out: [OutgoingShare] = []
     for (group, members) in plan.deltas {
@@ -148,12 +156,19 @@ public final class Quantize: SharingStrategy {
   public func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share {
     guard let tag = share.publicCopy else { throw .unsupportedShare(strategy: name, encoding: share.encoding) }
     if tag.resend.contains(UInt32(truncatingIfNeeded: uid)) { own.forget(sender) }
-    try peers.apply(share, tag, from: sender)
+    try peers.accept(share, tag, from: sender)
     return share
   }
 
-  /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂ as j holds it), in one blocked pass. A sender that holds no copy of
-  /// this node is compared with x itself. `selfWeight` is implied (CHOCO's w_ii = 1 − Σ wⱼ).
+  /// x ← x + γ·Σⱼ wⱼ·(x̂ⱼ − x̂ as j holds it), in one blocked pass. `selfWeight` is implied
+  /// (CHOCO's w_ii = 1 − Σ wⱼ). x̂ⱼ is j's copy advanced to the share averaged, no further.
+  ///
+  /// A sender that holds no copy of this node, or one not sent to this round, is compared with x
+  /// itself: x ← x + γ·wⱼ·(x̂ⱼ − x). The copy it holds is then as old as this node's last share to
+  /// it (a random walk sends to one neighbour a round, Epidemic Learning to a few, a FedAvg client
+  /// gets the server's model before it sends), and x − that copy is all the training since;
+  /// subtracting the old copy would add that training again each time (8-bit RWM models ended
+  /// 7.6 times as far apart as models that never mixed, EmbeddedSharingAlgorithmsTests).
   public func average(
     own x: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
     using aggregator: Aggregator
@@ -161,11 +176,15 @@ public final class Quantize: SharingStrategy {
     var terms: [(vector: FloatBuffer, coefficient: Float)] = []
     var ownTerms: [(vector: FloatBuffer, coefficient: Float)] = []
     var ownScale: Float = 1
-    for (sender, _, weight) in received.sorted(by: { $0.sender < $1.sender }) {
+    var report = AveragingReport()
+    for (sender, share, weight) in received.sorted(by: { $0.sender < $1.sender }) {
+      // The sender's copy as of this share: its later shares wait for their own average.
+      let lost = peers.advance(sender, through: share.publicCopy?.sequence)
+      if lost > 0 { report.ignoredValues[sender] = lost }
       guard let copy = peers.held[sender]?.copy else { continue }
       let c = Float(stepSize * weight)
       terms.append((copy, c))
-      if let g = own.group(of: sender) {
+      if sentInRound[sender] == latestRound, let g = own.group(of: sender) {
         if let k = ownTerms.firstIndex(where: { $0.vector === g.copy }) {
           ownTerms[k].coefficient -= c
         } else {
@@ -176,17 +195,25 @@ public final class Quantize: SharingStrategy {
       }
     }
     aggregator.combine(into: x, ownScale: ownScale, terms: terms + ownTerms)
-    return AveragingReport()
+    return report
   }
+
+  /// Every delta is made against the copy of one group of recipients.
+  public var sharesDependOnRecipient: Bool { true }
 
   public func peerReset(_ uid: Int) {
     own.forget(uid)
     peers.forget(uid)
   }
 
+  /// Its copy of this node is not the one kept for its group any more: it gets a keyframe. What
+  /// this node holds of it is unaffected.
+  public func shareUndelivered(to uid: Int) { own.forget(uid) }
+
   /// The copies of the neighbours and the sequence counter. This node's own copies are not
   /// kept: after a restore it cannot know what its recipients hold, so each gets a keyframe.
   public func checkpointState() -> [UInt8] {
+    peers.settle()
     var w = StateWriter(strategy: name)
     w.u32(own.counter)
     let held = peers.sortedHeld

@@ -13,8 +13,14 @@ import Numerics
 ///    bytes itself);
 /// 2. every decoded share goes through `receive` before the algorithm keeps it;
 /// 3. `average` with the shares the algorithm mixes, and their weights;
-/// 4. `peerReset` when a peer restarts (a HELLO after the start) or is re-admitted after being
-///    down, and when a share could not be queued to it.
+/// 4. `peerReset` when a peer restarts (a HELLO after the start: it kept nothing), and
+///    `shareUndelivered` when a share made for a peer never left this node (its queue stayed
+///    full, or it went down first). A peer that comes back after being down needs neither: it
+///    was sent nothing meanwhile, and a share lost on the way is caught by the method itself
+///    (CHOCO's sequence numbers).
+/// 5. When a peer must be sent this round's share again (it came back mid-round), the runtime
+///    re-sends the frame it built for the round, unless `sharesDependOnRecipient`: then it asks
+///    `makeShares` for that peer alone.
 public protocol SharingStrategy: AnyObject {
   /// The registered name, e.g. `PartialModel`.
   var name: String { get }
@@ -23,13 +29,20 @@ public protocol SharingStrategy: AnyObject {
   /// the parameter bytes directly (the zero-copy path) and need not call `makeShares`.
   var sharesWholeModel: Bool { get }
 
+  /// True when a share depends on what its recipient was sent before (CHOCO's public copies): a
+  /// frame built for some recipients is of no use to another. False (the default) when one
+  /// round's share is the same for everyone, and `makeShares` may be called once a round only
+  /// (PartialModel resets its accumulators there).
+  var sharesDependOnRecipient: Bool { get }
+
   /// This round's outgoing shares for `recipients` (peer uids), `round` starting at 1. Usually
   /// one share for all; CHOCO returns a keyframe group besides the delta for recipients whose
   /// copy of this node is missing or stale. Every recipient appears in exactly one group.
   func makeShares(of parameters: FloatBuffer, round: Int, recipients: [Int]) -> [OutgoingShare]
 
-  /// A decoded share from `sender`, turned into what `average` takes (CHOCO updates its copy of
-  /// the sender here). A thrown share must not be averaged.
+  /// A decoded share from `sender`, turned into what `average` takes (CHOCO checks it against its
+  /// copy of the sender here, and applies it when the share is averaged). A thrown share must
+  /// not be averaged.
   func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share
 
   /// Averages `own` in place with `received` (shares from `receive`, in any order; averaged in
@@ -40,8 +53,13 @@ public protocol SharingStrategy: AnyObject {
     using aggregator: Aggregator
   ) -> AveragingReport
 
-  /// `uid` restarted, or may have missed shares: forget or resynchronise what is kept about it.
+  /// `uid` restarted: it holds nothing this node sent it before, and what this node kept of it
+  /// belongs to its previous life.
   func peerReset(_ uid: Int)
+
+  /// A share `makeShares` made for `uid` was never delivered: what this node assumes `uid`
+  /// holds is wrong (CHOCO sends it a keyframe next).
+  func shareUndelivered(to uid: Int)
 
   /// Every piece of state (accumulators, public copies), for a checkpoint.
   func checkpointState() -> [UInt8]
@@ -72,6 +90,7 @@ public struct AveragingReport: Sendable, Equatable {
 
 extension SharingStrategy {
   public var sharesWholeModel: Bool { false }
+  public var sharesDependOnRecipient: Bool { false }
 
   /// Float32 shares without a public-copy tag are averaged as they are; anything else means the
   /// nodes disagree on the method.
@@ -90,6 +109,7 @@ extension SharingStrategy {
   }
 
   public func peerReset(_ uid: Int) {}
+  public func shareUndelivered(to uid: Int) {}
 }
 
 extension Aggregator {

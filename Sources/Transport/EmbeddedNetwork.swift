@@ -344,6 +344,9 @@ public final class EmbeddedTransport: MessageTransport, Clock, @unchecked Sendab
   public func disconnect(_ uid: Int) {}
   public func close() {}
 
+  /// Every node of the network runs in this one process: its CPU time is no node's.
+  public func cpuSeconds() -> Double? { nil }
+
   public func now() -> Double { network.currentTime() }
   public func sleep(_ seconds: Double) { network.sleep(incarnation, seconds: seconds) }
 }

@@ -23,6 +23,8 @@ final class EmbeddedCluster: @unchecked Sendable {
     var rejected: [String: Int]
     var mailboxBytes: Int
     var mailboxLimit: Int
+    /// The node's sharing method as it ended (its accumulators, CHOCO copies).
+    var sharing: (any SharingStrategy)?
     /// Training samples of the node's shard.
     var sampleCount = 0
   }
@@ -37,6 +39,12 @@ final class EmbeddedCluster: @unchecked Sendable {
   var adjustParts: ((NodePlan, inout NodeFactory.Parts) -> Void)?
   /// A log handler per node (default: silent).
   var logs: [Int: EmbeddedLog] = [:]
+  /// Frames for which this returns true (sender, recipient, header) are lost on the way, as if
+  /// the network had dropped them after the sender queued them.
+  var loses: ((Int, Int, WireHeader) -> Bool)?
+  /// Frames for which this returns true cannot be queued (the send fails, as to a peer whose
+  /// queue is full).
+  var refuses: ((Int, Int, WireHeader) -> Bool)?
 
   init(graph: Graph, latency: Double = 0.001, configure: @escaping (inout NodePlan) -> Void = { _ in }) throws {
     network = EmbeddedNetwork(latency: latency)
@@ -83,13 +91,16 @@ final class EmbeddedCluster: @unchecked Sendable {
     network.spawn(uid, at: time) { [self] transport in
       var finish = Finish(
         outcome: nil, error: nil, results: NodeResults(), parameters: [], accuracy: 0, rejected: [:], mailboxBytes: 0,
-        mailboxLimit: 0)
+        mailboxLimit: 0, sharing: nil)
       do {
         var parts = try NodeFactory.prepare(p)
         adjustParts?(p, &parts)
         if !resume { _ = try NodeRunner.archiveEarlierAttempt(p) }
+        let faulty = loses != nil || refuses != nil
+        let link: any MessageTransport =
+          faulty ? LossyTransport(transport, loses: loses ?? { _, _, _ in false }, refuses: refuses) : transport
         let node = NodeFactory.makeNode(
-          p, parts: parts, transport: transport, clock: transport, log: Logger(label: "node \(uid)") { _ in log })
+          p, parts: parts, transport: link, clock: transport, log: Logger(label: "node \(uid)") { _ in log })
         if resume { try node.resume() }
         do {
           finish.outcome = try node.run()
@@ -102,6 +113,7 @@ final class EmbeddedCluster: @unchecked Sendable {
         finish.rejected = node.link.allRejected
         finish.mailboxBytes = node.mailbox.bytes
         finish.mailboxLimit = node.mailbox.byteLimit
+        finish.sharing = node.sharing
         finish.sampleCount = node.trainer.sampleCount
       } catch {
         finish.error = "setup: \(error)"
@@ -163,6 +175,39 @@ final class EmbeddedLog: LogHandler, @unchecked Sendable {
     defer { lock.unlock() }
     return stored.filter { $0.0 >= .warning }.map(\.1)
   }
+}
+
+/// A node's transport that loses the frames `loses` picks (after the sender queued them: the
+/// send reports success, as a real network losing a frame would) and fails to queue those
+/// `refuses` picks.
+final class LossyTransport: MessageTransport {
+  let inner: any MessageTransport
+  let loses: (Int, Int, WireHeader) -> Bool
+  let refuses: ((Int, Int, WireHeader) -> Bool)?
+
+  init(
+    _ inner: any MessageTransport, loses: @escaping (Int, Int, WireHeader) -> Bool,
+    refuses: ((Int, Int, WireHeader) -> Bool)? = nil
+  ) {
+    self.inner = inner
+    self.loses = loses
+    self.refuses = refuses
+  }
+
+  var localUID: Int { inner.localUID }
+  var drops: [String: Int] { inner.drops }
+
+  func send(_ frame: SharedBytes, to uid: Int) -> Bool {
+    if let header = try? WireCodec.decodeHeader(frame.bytes) {
+      if refuses?(localUID, uid, header) == true { return false }
+      if loses(localUID, uid, header) { return true }
+    }
+    return inner.send(frame, to: uid)
+  }
+
+  func receive(timeout: Double) throws(TransportError) -> InboundMessage? { try inner.receive(timeout: timeout) }
+  func disconnect(_ uid: Int) { inner.disconnect(uid) }
+  func close() { inner.close() }
 }
 
 /// An optimizer that never changes the model: with it, models change only by averaging, so a

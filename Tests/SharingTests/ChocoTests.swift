@@ -196,6 +196,32 @@ final class ChocoTests: XCTestCase {
     }
   }
 
+  /// A sender this node did not send to this round holds an old copy of it (a random walk sends
+  /// to one neighbour a round): its share is compared with the model itself. Node 0 starts at 0
+  /// and sends a keyframe to 1 and 2; it trains to 1 and sends only to 2; node 1 (at 4) sends
+  /// to it. Float32 deltas, γ = 1, weight ½: x = 1 + ½·(4 − 1) = 2.5. Against node 1's copy of
+  /// it (still 0) it would be 1 + ½·(4 − 0) = 3: the training since counted twice.
+  func testSenderNotSentToThisRoundIsComparedWithTheModel() throws {
+    func node(_ uid: Int) throws -> Quantize {
+      try Quantize(SharingSettings(name: "Quantize", bits: 32, uid: uid), parameterCount: 4)
+    }
+    let zero = try node(0)
+    let one = try node(1)
+    let x = FloatBuffer([Float](repeating: 0, count: 4))
+    _ = zero.makeShares(of: x, round: 1, recipients: [1, 2])
+    for i in 0..<4 { x[i] = 1 }
+    _ = zero.makeShares(of: x, round: 2, recipients: [2])
+    let keyframe = one.makeShares(of: FloatBuffer([Float](repeating: 4, count: 4)), round: 2, recipients: [0])
+    let share = try zero.receive(keyframe[0].share, from: 1)
+    _ = zero.average(own: x, selfWeight: 0.5, received: [(1, share, 0.5)], using: Aggregator(parameterCount: 4))
+    XCTAssertEqual(x.array, [2.5, 2.5, 2.5, 2.5])
+    // Sent to this round, its copy is current: the same average.
+    let y = FloatBuffer([Float](repeating: 1, count: 4))
+    _ = zero.makeShares(of: y, round: 3, recipients: [1, 2])
+    _ = zero.average(own: y, selfWeight: 0.5, received: [(1, share, 0.5)], using: Aggregator(parameterCount: 4))
+    XCTAssertEqual(y.array, [2.5, 2.5, 2.5, 2.5])
+  }
+
   func testSharesOfAnotherMethodAreRefused() throws {
     let q = try Quantize(SharingSettings(name: "Quantize"), parameterCount: 3)
     XCTAssertThrowsError(try q.receive(Share(dense: [1, 2, 3]), from: 1)) {

@@ -27,6 +27,10 @@ public struct NodeResults: Codable, Sendable, Equatable {
   public var communicateTime = RoundSeries<Double>()
   public var averageTime = RoundSeries<Double>()
   public var evaluateTime = RoundSeries<Double>()
+  /// CPU seconds (user + system, all threads) the process had used at the end of the round,
+  /// before its evaluation; a difference of two rounds is what the rounds between cost the
+  /// machine. Absent on the embedded network, whose nodes share one process.
+  public var cpuTime = RoundSeries<Double>()
   /// The peers whose models this round's average used, ascending.
   public var mixedWith = RoundSeries<[Int]>()
   /// The graph neighbours believed alive when the round ended, ascending.
@@ -75,8 +79,8 @@ public struct NodeResults: Codable, Sendable, Equatable {
   /// The keys whose values depend on wall time and scheduling: two runs with the same seed agree
   /// on everything else.
   public static let timingKeys = [
-    "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "startup_time",
-    "connections_closed",
+    "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "cpu_time",
+    "startup_time", "connections_closed",
   ]
 
   enum CodingKeys: String, CodingKey {
@@ -96,6 +100,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     case trainTime = "train_time"
     case communicateTime = "communicate_time"
     case averageTime = "average_time"
+    case cpuTime = "cpu_time"
     case evaluateTime = "evaluate_time"
     case mixedWith = "mixed_with"
     case liveNeighbours = "live_neighbours"
@@ -138,6 +143,7 @@ public struct NodeResults: Codable, Sendable, Equatable {
     communicateTime = try get(.communicateTime, .init())
     averageTime = try get(.averageTime, .init())
     evaluateTime = try get(.evaluateTime, .init())
+    cpuTime = try get(.cpuTime, .init())
     mixedWith = try get(.mixedWith, .init())
     liveNeighbours = try get(.liveNeighbours, .init())
     ownAge = try get(.ownAge, .init())

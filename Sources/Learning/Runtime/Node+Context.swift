@@ -29,6 +29,7 @@ extension Node: AlgorithmContext {
     for p in unsent.keys.sorted() {
       log.warning(
         "could not queue the round \(currentRound) model for \(p) before the round ended (its queue stayed full)")
+      sharing.shareUndelivered(to: p)
     }
     unsent.removeAll()
     currentRound = round
@@ -57,10 +58,11 @@ extension Node: AlgorithmContext {
     defer { phase.add(.communicate, now - t0) }
     guard !recipients.isEmpty else { return [] }
     for p in recipients where !peers.contains(p) { peers.track(p) }
-    let groups = frames(for: recipients, age: age, aux: aux)
+    let fields = PeerLink.ModelFields(round: currentRound, degree: peers.liveNeighbours.count, age: age, aux: aux)
+    let groups = frames(for: recipients, fields)
     var byRecipient: [Int: PeerLink.EncodedModel] = [:]
     for (frame, group) in groups { for p in group { byRecipient[p] = frame } }
-    lastSent = (currentRound, byRecipient, groups.count == 1 ? groups[0].frame : nil)
+    lastSent = (currentRound, sharing.sharesDependOnRecipient ? nil : groups.first?.frame, fields)
     var sent: [Int] = []
     for p in recipients {
       guard let frame = byRecipient[p] else { continue }
@@ -78,10 +80,11 @@ extension Node: AlgorithmContext {
 
   /// This node's current model framed for `recipients`: the parameter bytes themselves for full
   /// sharing (one copy), else each of the sharing method's shares framed once for its group.
-  func frames(for recipients: [Int], age: UInt64, aux: UInt64) -> [(frame: PeerLink.EncodedModel, recipients: [Int])] {
+  func frames(for recipients: [Int], _ fields: PeerLink.ModelFields) -> [(
+    frame: PeerLink.EncodedModel, recipients: [Int]
+  )] {
     // Every path that frames the model (a send, a resend framed for one peer) releases first.
     releaseForSharing()
-    let fields = PeerLink.ModelFields(round: currentRound, degree: peers.liveNeighbours.count, age: age, aux: aux)
     let shared = sharedParameters()
     if sharing.sharesWholeModel { return [(link.encodeDenseModel(shared, fields), recipients)] }
     return sharing.makeShares(of: shared, round: currentRound, recipients: recipients).map {
@@ -95,7 +98,7 @@ extension Node: AlgorithmContext {
       if !peers.isLive(p) {
         unsent[p] = nil
         // The share never reached it: a method that tracks what each peer holds starts over.
-        sharing.peerReset(p)
+        sharing.shareUndelivered(to: p)
       } else if link.send(frame, to: p) {
         unsent[p] = nil
         log.debug("round \(currentRound) model for \(p) queued on retry")
@@ -105,12 +108,13 @@ extension Node: AlgorithmContext {
 
   public func resendLast(to peer: Int) {
     guard let last = lastSent, last.round == currentRound else { return }
-    if let frame = last.frames[peer] ?? last.single {
-      link.send(frame, to: peer)
-    } else if let (frame, _) = frames(for: [peer], age: 0, aux: 0).first {
-      // A method with per-peer state (CHOCO) frames a share for this peer alone.
-      link.send(frame, to: peer)
-    }
+    let t0 = now
+    defer { phase.add(.communicate, now - t0) }
+    // A method whose shares depend on the recipient (CHOCO) makes one for this peer alone, from
+    // what it holds of this node now: a delta if it is in step, a keyframe after a restart.
+    // Sent after the earlier frames on the same queue, it applies after them.
+    guard let frame = last.frame ?? frames(for: [peer], last.fields).first?.frame else { return }
+    if !link.send(frame, to: peer) { sharing.shareUndelivered(to: peer) }
   }
 
   public func wait(

@@ -109,8 +109,8 @@ extension Node {
     link.recordReceived(received)
     var m = received
     do {
-      // The sharing method turns what arrived into what is averaged (CHOCO updates its copy
-      // of the sender); a share it refuses is heard, not averaged.
+      // The sharing method turns what arrived into what is averaged (CHOCO checks it against
+      // its copy of the sender); a share it refuses is heard, not averaged.
       m.share = try sharing.receive(received.share, from: received.sender)
     } catch {
       heard(m.sender, round: m.round, degree: m.degree, via: "model")
@@ -165,10 +165,10 @@ extension Node {
     let cameUp = peers.heard(uid, at: now, round: round, degree: degree ?? peers.peer(uid)?.degree ?? 0)
     guard cameUp || forceCameUp else { return }
     if previous == .down || previous == .departed {
+      // Nothing was sent to it while it was down, so what the sharing method keeps of it still
+      // holds (a restart comes with a HELLO, and resets it).
       log.info("peer \(uid) is back (\(via), its round \(round))")
       recordPeerEvent(.up, uid, via)
-      // It may have missed shares while it was away.
-      sharing.peerReset(uid)
     }
     algorithm.peerCameUp(uid, context: self)
   }

@@ -15,6 +15,7 @@ extension Node {
       $0.trainTime[r] = phase.train
       $0.communicateTime[r] = phase.communicate
       $0.averageTime[r] = phase.average
+      if let cpu = clock.cpuSeconds() { $0.cpuTime[r] = cpu }
       $0.mixedWith[r] = mixedWith.sorted()
       $0.liveNeighbours[r] = live
       if let trainLoss { $0.trainBatchLoss[r] = trainLoss }

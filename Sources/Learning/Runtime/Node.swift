@@ -74,9 +74,10 @@ public final class Node {
   var stopReceived = false
   /// This round's model for peers whose queue was full when it was sent, retried while serving.
   var unsent: [Int: PeerLink.EncodedModel] = [:]
-  /// The frames `send` built this round, by recipient, for re-sending to a peer that comes back
-  /// mid-round (any of them when the method sends one share to all).
-  var lastSent: (round: Int, frames: [Int: PeerLink.EncodedModel], single: PeerLink.EncodedModel?)?
+  /// What `send` sent this round, for re-sending to a peer that comes back mid-round: its frame
+  /// (the same for every recipient unless the method's shares depend on the recipient) and the
+  /// header fields, with which a recipient-specific share is made anew.
+  var lastSent: (round: Int, frame: PeerLink.EncodedModel?, fields: PeerLink.ModelFields)?
   /// Why the algorithm gave up the run (`abandonRun`), if it did.
   var abandonedBecause: String?
   /// (peer, reason) pairs already logged at warning level: each is logged once, then counted.
