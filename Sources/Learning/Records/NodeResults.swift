@@ -180,13 +180,6 @@ public struct NeighbourTraffic: Codable, Sendable, Equatable {
 
   public init() {}
 
-  /// The keys whose values depend on wall time and scheduling: two runs with the same seed agree
-  /// on everything else.
-  public static let timingKeys = [
-    "elapsed_time", "round_time", "train_time", "communicate_time", "average_time", "evaluate_time", "startup_time",
-    "connections_closed",
-  ]
-
   enum CodingKeys: String, CodingKey {
     case sentData = "sent_data"
     case sentMeta = "sent_meta"
