@@ -108,4 +108,32 @@ final class RunWatchTests: XCTestCase {
     XCTAssertTrue(s.unseenMachines.isEmpty)
     XCTAssertThrowsError(try RunWatch(directory: dir + "/nope"))
   }
+  /// FedAvg: rounds and the time left follow the server (uid n); a client not sampled lately
+  /// is not silent.
+  func testFedAvgFollowsItsServer() throws {
+    let dir = NSTemporaryDirectory() + "peerd-watch-fedavg-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir + "/machine0", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var m = RunManifest(writer: "test", commandLine: [], config: .init(source: "c", copy: "inputs/c"))
+    m.nodes = 2
+    m.algorithm = "fedavg"
+    m.machines = [.init(id: 0, host: "127.0.0.1", folder: "machine0", remoteOnly: false)]
+    try m.write(runDirectory: dir)
+    let now = Date().timeIntervalSince1970
+    // Server uid 2 at round 6 of 10, one round a second; client 0 sampled at rounds 1 and 2 only,
+    // 60 s ago; client 1 at round 6.
+    for r in 1...6 {
+      try append(event(.round, uid: 2, round: r, wall: now - 6 + Double(r)), to: dir + "/machine0/2_events.jsonl")
+    }
+    for r in 1...2 {
+      try append(event(.round, uid: 0, round: r, wall: now - 62 + Double(r)), to: dir + "/machine0/0_events.jsonl")
+    }
+    try append(event(.round, uid: 1, round: 5, wall: now - 1), to: dir + "/machine0/1_events.jsonl")
+    try append(event(.round, uid: 1, round: 6, wall: now), to: dir + "/machine0/1_events.jsonl")
+    let s = try RunWatch(directory: dir).refresh()
+    XCTAssertEqual([s.minRound, s.medianRound, s.maxRound], [6, 6, 6])
+    XCTAssertEqual(s.silent, [])
+    XCTAssertEqual(s.alive, 3)
+    XCTAssertEqual(s.etaSeconds ?? 0, 4, accuracy: 1e-9)
+  }
 }

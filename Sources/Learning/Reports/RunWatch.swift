@@ -138,7 +138,11 @@ public final class RunWatch {
     s.machines = manifest?.machines.count
     s.seenNodes = all.count
     s.unseenMachines = unseen
-    let rounds = all.map(\.round).sorted()
+    // FedAvg's run is its server's rounds (uid n, besides the n clients): a client counts only
+    // the rounds it was sampled in, and an unsampled one is quiet, not silent.
+    let server = manifest?.algorithm == "fedavg" ? manifest?.nodes : nil
+    let pacing = server.map { uid in all.filter { $0.uid == uid } } ?? all
+    let rounds = pacing.map(\.round).sorted()
     if !rounds.isEmpty {
       s.minRound = rounds.first
       s.medianRound = rounds[rounds.count / 2]
@@ -164,7 +168,8 @@ public final class RunWatch {
       guard n.started else { continue }
       // Seen for a while by this watcher: its own clock; a first look: the node's wall clock.
       let quiet = elapsed > silence ? elapsed - n.lastSeen : wall - n.lastWall
-      if quiet > silence {
+      let paces = server == nil || n.uid == server
+      if quiet > silence && paces {
         s.silent.append(n.uid)
         s.silentFor = max(s.silentFor ?? 0, quiet)
         continue
@@ -172,7 +177,7 @@ public final class RunWatch {
       s.alive += 1
       if let a = n.recent.first, let b = n.recent.last, b.wall > a.wall {
         rate += Double(b.bytes - a.bytes) / (b.wall - a.wall)
-        if let total = n.iterations, b.round > a.round {
+        if paces, let total = n.iterations, b.round > a.round {
           let left = Double(max(0, total - n.round)) * (b.wall - a.wall) / Double(b.round - a.round)
           eta = max(eta ?? 0, left)
         }
