@@ -94,6 +94,35 @@ final class RecordsTests: XCTestCase {
     XCTAssertEqual(two.map(\.label), ["D-PSGD, full sharing (a)", "D-PSGD, full sharing (b)"])
   }
 
+  /// FedAvg: only the server evaluates; its clients end at the rounds they were sampled in, which
+  /// neither cut the rows nor set the rounds reached.
+  func testFedAvgRowsAndRoundsFollowTheServer() throws {
+    var server = sample(uid: 2, rounds: [10, 20, 30, 40], acc: { Double($0) })
+    server.algorithm = "fedavg"
+    server.role = "server"
+    var clients: [NodeResults] = []
+    for (uid, last) in [(0, 37), (1, 15)] {
+      var c = NodeResults()
+      c.uid = uid
+      c.algorithm = "fedavg"
+      c.role = "client"
+      c.outcome = "completed"
+      for round in 1...last { c.totalBytes[round] = round }
+      c.roundsCompleted = last
+      clients.append(c)
+    }
+    var manifest = RunManifest(writer: "test", commandLine: [], config: .init(source: "c.ini", copy: "inputs/c.ini"))
+    manifest.nodes = 2
+    let run = RunRecords(
+      directory: "/runs/f", nodes: (clients + [server]).map { RunRecords.Node(path: "", results: $0) },
+      manifest: manifest)
+    let report = RunReport(run)
+    XCTAssertNil(report.cutAtRound)
+    XCTAssertEqual(report.rows.map(\.round), [10, 20, 30, 40])
+    XCTAssertEqual([report.summary.minRounds, report.summary.maxRounds], [40, 40])
+    XCTAssertTrue(report.summaryLine.contains("2 clients and the server (3 completed)"), report.summaryLine)
+  }
+
   func testManifestIsWrittenOnceAndReadBack() throws {
     let dir = NSTemporaryDirectory() + "peerd-manifest-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
