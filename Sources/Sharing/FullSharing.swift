@@ -7,11 +7,11 @@ import Numerics
 public final class FullSharing: SharingStrategy {
   public let name = "Sharing"
   private let compressor: ZstdCompressor?
-  private let rule: PartialAveraging
+  public let partialAveraging: PartialAveraging
 
   public init(_ settings: SharingSettings = SharingSettings(name: "Sharing")) {
     compressor = settings.compress ? ZstdCompressor() : nil
-    rule = settings.partialAveraging
+    partialAveraging = settings.partialAveraging
   }
 
   public var sharesWholeModel: Bool { compressor == nil }
@@ -20,13 +20,6 @@ public final class FullSharing: SharingStrategy {
     var share = Share(dense: parameters.array)
     if let compressor { share.compressValues(with: compressor) }
     return [OutgoingShare(share: share, recipients: recipients)]
-  }
-
-  public func average(
-    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
-    using aggregator: Aggregator
-  ) -> AveragingReport {
-    aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: rule)
   }
 
   public func checkpointState() -> [UInt8] { StateWriter(strategy: name).bytes }

@@ -22,7 +22,7 @@ public final class PartialModel: SharingStrategy {
   private let accumulation: Bool
   private let accumulateAveragingChanges: Bool
   private let metadataCap: Double
-  private let rule: PartialAveraging
+  public let partialAveraging: PartialAveraging
   private let compressor: ZstdCompressor?
   /// The model after the last averaging.
   private let reference: FloatBuffer
@@ -46,7 +46,7 @@ public final class PartialModel: SharingStrategy {
     accumulation = settings.accumulation
     accumulateAveragingChanges = settings.accumulation && settings.accumulateAveragingChanges
     metadataCap = settings.metadataCap
-    rule = settings.partialAveraging
+    partialAveraging = settings.partialAveraging
     compressor = settings.compress ? ZstdCompressor() : nil
     reference = FloatBuffer(count: parameterCount)
     reference.copy(from: initialModel)
@@ -113,7 +113,7 @@ public final class PartialModel: SharingStrategy {
     own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
     using aggregator: Aggregator
   ) -> AveragingReport {
-    let report = aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: rule)
+    let report = aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: partialAveraging)
     if accumulateAveragingChanges, let acc = accumulated?.pointer {
       let x = own.pointer
       let ref = reference.pointer

@@ -45,6 +45,10 @@ public protocol SharingStrategy: AnyObject {
   /// not be averaged.
   func receive(_ share: Share, from sender: Int) throws(SharingError) -> Share
 
+  /// How a parameter only some senders sent is averaged (`[SHARING] partial_averaging`); the
+  /// default `average` passes it to the aggregator.
+  var partialAveraging: PartialAveraging { get }
+
   /// Averages `own` in place with `received` (shares from `receive`, in any order; averaged in
   /// ascending sender order) at `selfWeight` and their weights, then updates what the strategy
   /// tracks of the model. Reports the non-finite values it had to leave out, per sender.
@@ -91,6 +95,7 @@ public struct AveragingReport: Sendable, Equatable {
 extension SharingStrategy {
   public var sharesWholeModel: Bool { false }
   public var sharesDependOnRecipient: Bool { false }
+  public var partialAveraging: PartialAveraging { .renormalize }
 
   /// Float32 shares without a public-copy tag are averaged as they are; anything else means the
   /// nodes disagree on the method.
@@ -105,7 +110,7 @@ extension SharingStrategy {
     own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
     using aggregator: Aggregator
   ) -> AveragingReport {
-    aggregator.average(own: own, selfWeight: selfWeight, received: received)
+    aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: partialAveraging)
   }
 
   public func peerReset(_ uid: Int) {}

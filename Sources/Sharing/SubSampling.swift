@@ -13,7 +13,7 @@ public final class SubSampling: SharingStrategy {
   public let parameterCount: Int
   private let alpha: Double
   private let metadataCap: Double
-  private let rule: PartialAveraging
+  public let partialAveraging: PartialAveraging
   private let randomness: SharingRandomness
   private let compressor: ZstdCompressor?
   private var indexWorkspace: [UInt32] = []
@@ -24,7 +24,7 @@ public final class SubSampling: SharingStrategy {
     self.parameterCount = parameterCount
     alpha = settings.alpha
     metadataCap = settings.metadataCap
-    rule = settings.partialAveraging
+    partialAveraging = settings.partialAveraging
     randomness = SharingRandomness(seed: settings.seed, uid: settings.uid)
     compressor = settings.compress ? ZstdCompressor() : nil
   }
@@ -52,13 +52,6 @@ public final class SubSampling: SharingStrategy {
     }
     if let compressor { share.compressValues(with: compressor) }
     return [OutgoingShare(share: share, recipients: recipients)]
-  }
-
-  public func average(
-    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
-    using aggregator: Aggregator
-  ) -> AveragingReport {
-    aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: rule)
   }
 
   /// Masks depend only on (seed, uid, round): there is nothing else to keep.

@@ -13,7 +13,7 @@ public final class TopK: SharingStrategy {
   public let parameterCount: Int
   private let alpha: Double
   private let metadataCap: Double
-  private let rule: PartialAveraging
+  public let partialAveraging: PartialAveraging
   private let compressor: ZstdCompressor?
   private let lastShared: FloatBuffer
   private var selection: TopSelection
@@ -25,7 +25,7 @@ public final class TopK: SharingStrategy {
     parameterCount = initialModel.count
     alpha = settings.alpha
     metadataCap = settings.metadataCap
-    rule = settings.partialAveraging
+    partialAveraging = settings.partialAveraging
     compressor = settings.compress ? ZstdCompressor() : nil
     lastShared = FloatBuffer(count: parameterCount)
     lastShared.copy(from: initialModel)
@@ -64,13 +64,6 @@ public final class TopK: SharingStrategy {
     }
     if let compressor { share.compressValues(with: compressor) }
     return [OutgoingShare(share: share, recipients: recipients)]
-  }
-
-  public func average(
-    own: FloatBuffer, selfWeight: Double, received: [(sender: Int, share: Share, weight: Double)],
-    using aggregator: Aggregator
-  ) -> AveragingReport {
-    aggregator.average(own: own, selfWeight: selfWeight, received: received, rule: rule)
   }
 
   public func checkpointState() -> [UInt8] {

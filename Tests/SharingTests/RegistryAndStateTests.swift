@@ -25,6 +25,18 @@ final class RegistryAndStateTests: XCTestCase {
       (try SharingRegistry.make(SharingSettings(name: "Quantize"), initialModel: model) as! Quantize).bits, 8)
   }
 
+  /// `partial_averaging` reaches every float32 method's average (Quantize has its own path).
+  func testPartialAveragingReachesEveryFloatMethod() throws {
+    let model = FloatBuffer(randomVector(50, seed: 1))
+    for name in ["Sharing", "PartialModel", "RandomAlpha", "SubSampling", "TopK"] {
+      var settings = SharingSettings(name: name, alpha: 0.5)
+      settings.partialAveraging = .fillLocal
+      XCTAssertEqual(try SharingRegistry.make(settings, initialModel: model).partialAveraging, .fillLocal, name)
+      settings.partialAveraging = .renormalize
+      XCTAssertEqual(try SharingRegistry.make(settings, initialModel: model).partialAveraging, .renormalize, name)
+    }
+  }
+
   func testUnknownNamesAndBadSettingsAreTypedErrors() {
     let model = FloatBuffer(count: 4)
     XCTAssertThrowsError(try SharingRegistry.make(SharingSettings(name: "Nope"), initialModel: model)) {
