@@ -23,18 +23,20 @@ Usage: scripts/bench_sharing_cluster.sh [options]
   --only LIST        comma-separated subset of: full,partial,randomalpha,subsampling,topk,q8,q1
                      (default: all; none: only the round-time runs)
   --seed S           random_seed of every run and the graph's seed (default 90)
+  --partial-averaging RULE
+                     [SHARING] partial_averaging of every run (default: the config's default)
   --out DIR          where runs go (default: /tmp/peerd-bench-sharing)
   -h, --help         this help
 USAGE
 }
 die() { echo "$SELF: $*" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 must be a whole number, got '$2'"; }
-ROUNDS=100 ONE_BIT=200 TIMING=100 REPEATS=3 SEED=90 OUT=/tmp/peerd-bench-sharing
+ROUNDS=100 ONE_BIT=200 TIMING=100 REPEATS=3 SEED=90 OUT=/tmp/peerd-bench-sharing AVERAGING=
 ONLY="full,partial,randomalpha,subsampling,topk,q8,q1"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
-    --rounds | --one-bit-rounds | --timing-rounds | --repeats | --only | --seed | --out)
+    --rounds | --one-bit-rounds | --timing-rounds | --repeats | --only | --seed | --out | --partial-averaging)
       if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi ;;&
     --rounds) number "$1" "$2"; ROUNDS=$2; shift 2 ;;
     --one-bit-rounds) number "$1" "$2"; ONE_BIT=$2; shift 2 ;;
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --seed) number "$1" "$2"; SEED=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --partial-averaging) AVERAGING=$2; shift 2 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -74,6 +77,7 @@ sharing() {
 config() { # method file test_after [base_port]
   local lines
   lines=$(sharing "$1")
+  if [ -n "$AVERAGING" ]; then lines+=$'\n'"partial_averaging = $AVERAGING"; fi
   sed -e "s/^lr = .*/lr = 0.05/" -e "s/^rounds = .*/rounds = 5/" -e "s/^random_seed = .*/random_seed = $SEED/" \
     -e "s/^base_port = .*/base_port = ${4:-23000}/" -e "s/^test_after = .*/test_after = $3/" \
     -e "s/^train_evaluate_after = .*/train_evaluate_after = 0/" -e "/^sharing_/d" configs/dpsgd_mnist_logreg.ini \

@@ -220,13 +220,13 @@ public struct SharingSection: Sendable {
   public var blockSize: Int
   /// nil: the default for `bits`.
   public var stepSize: Double?
-  /// `renormalize` or `fill_local`.
-  public var partialAveraging: String
+  /// `renormalize`, `fill_local` or `neighbour_mean`; nil: the sharing class's default.
+  public var partialAveraging: String?
   /// Differential privacy and robust aggregation (Sections+Defences.swift).
   public var defences: SharingDefences
 
   public static let allowedBits = [1, 4, 8, 32]
-  public static let partialAveragingRules = ["renormalize", "fill_local"]
+  public static let partialAveragingRules = ["renormalize", "fill_local", "neighbour_mean"]
 
   init(_ r: inout SectionReader) throws {
     sharingClass =
@@ -260,9 +260,9 @@ public struct SharingSection: Sendable {
     if let stepSize, !(stepSize > 0 && stepSize <= 1) {
       throw r.error("step_size", "must be in (0, 1], got \(stepSize)")
     }
-    partialAveraging = r.nonEmpty("partial_averaging")?.lowercased() ?? "renormalize"
-    guard Self.partialAveragingRules.contains(partialAveraging) else {
-      throw r.error("partial_averaging", "expected renormalize or fill_local, got '\(partialAveraging)'")
+    partialAveraging = r.nonEmpty("partial_averaging")?.lowercased()
+    if let rule = partialAveraging, !Self.partialAveragingRules.contains(rule) {
+      throw r.error("partial_averaging", "expected renormalize, fill_local or neighbour_mean, got '\(rule)'")
     }
     defences = try SharingDefences(&r)
     if try r.bool("layerwise", default: false) {

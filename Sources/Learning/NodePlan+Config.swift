@@ -150,7 +150,7 @@ extension NodePlan {
       name: sharingName, alpha: sh.alpha, alphaList: sh.alphaList, accumulation: sh.accumulation,
       accumulateAveragingChanges: sh.accumulateAveragingChanges, metadataCap: sh.metadataCap, compress: sh.compress,
       bits: sh.bits, blockSize: sh.blockSize, stepSize: sh.stepSize,
-      partialAveraging: PartialAveraging(rawValue: sh.partialAveraging) ?? .renormalize)
+      partialAveraging: sh.partialAveraging.flatMap(PartialAveraging.init(rawValue:)))
 
     var plan = NodePlan(
       uid: uid, totalNodes: totalNodes, neighbours: [], bindEndpoint: "", endpoints: [:],

@@ -7,12 +7,23 @@ import Numerics
 public enum PartialAveraging: String, Sendable, CaseIterable {
   /// x_p ← (w₀·x_p + Σ_S wⱼ·xⱼ_p) / (w₀ + Σ_S wⱼ): only the senders take part, their weights and
   /// the local one renormalised over them. A parameter nobody sent keeps its value, also when
-  /// w₀ = 0 (never 0/0). peerd's default and DESIGN.md's rule.
+  /// w₀ = 0 (never 0/0). The default of the methods that choose what to send by its value
+  /// (PartialModel, TopK): their senders of p are where p moved most, so they get only their
+  /// own weight.
   case renormalize
   /// x_p ← (Σ_S wⱼ·xⱼ_p + (T − Σ_S wⱼ)·x_p) / T: every neighbour that did not send p is counted
   /// as holding the local value, so the local model takes the rest of the weight. This is what
   /// decentralizepy does when it fills the missing entries with its own before averaging.
   case fillLocal = "fill_local"
+  /// x_p ← (W·x_p + N·m_p) / (W + N), m_p = Σ_S wⱼ·xⱼ_p / Σ_S wⱼ: the senders of p stand for all
+  /// N, the weight of every partial share this round, so the local model keeps the weight W it
+  /// has in a full average (w₀ plus the dense shares'), and the mean of the neighbours that sent
+  /// p takes the neighbours' weight. With every neighbour sending p this is the full average. A
+  /// parameter nobody sent keeps its value. SubSampling's default: its masks are random, so the
+  /// senders of p are a random sample of the neighbours and m_p estimates their mean without
+  /// bias (issue 14's SubSampling runs: 0.14 to 0.26 points closer to full sharing than under
+  /// `renormalize`, docs/algorithms.md).
+  case neighbourMean = "neighbour_mean"
 }
 
 extension Aggregator {
@@ -23,23 +34,26 @@ extension Aggregator {
   /// `weightInOwn` (the local weight plus the dense shares'). A share of weight 0 changes nothing.
   func applyPartial(to own: FloatBuffer, weightInOwn: Float) {
     let shares = partial.filter { $0.weight > 0 && !$0.indices.isEmpty }
+    // neighbourMean's N: every partial share's weight, also of one that sent nothing.
+    let neighbours = partial.reduce(Float(0)) { $0 + max(0, $1.weight) }
     if shares.count <= Self.mergeLimit {
-      merge(shares, into: own.pointer, weightInOwn: weightInOwn)
+      merge(shares, into: own.pointer, weightInOwn: weightInOwn, neighbours: neighbours)
     } else {
-      applyOneByOne(shares, to: own.pointer, weightInOwn: weightInOwn)
+      applyOneByOne(shares, to: own.pointer, weightInOwn: weightInOwn, neighbours: neighbours)
     }
   }
 
   /// The index lists are sorted, so merging them visits each parameter sent once, with every
-  /// value for it: x ← (W₀·x + Σ w·v) / (W₀ + Σ w) (renormalize), or x ← x + Σ w·(v − x) / T
-  /// (fillLocal). Only the model and the shares are touched, in ascending order.
+  /// value for it: x ← (W₀·x + Σ w·v) / (W₀ + Σ w) (renormalize), x ← x + Σ w·(v − x) / T
+  /// (fillLocal), or x ← (W₀·x + N·Σ w·v / Σ w) / (W₀ + N) (neighbourMean). Only the model and
+  /// the shares are touched, in ascending order.
   private func merge(
     _ shares: [(share: Share, indices: [UInt32], weight: Float)], into x: UnsafeMutablePointer<Float>,
-    weightInOwn: Float
+    weightInOwn: Float, neighbours: Float
   ) {
     let m = shares.count
     let total = totalWeight
-    let renormalize = rule == .renormalize
+    let rule = self.rule
     // Every share's indices and values as pointers: the arrays (and borrowed frames) are kept
     // alive and unmutated for the whole pass, so their storage does not move.
     withExtendedLifetime(shares) {
@@ -72,10 +86,11 @@ extension Aggregator {
               cursor[j] = c + 1
               head[j] = c + 1 < counts[j] ? indexPointers[j][c + 1] : .max
             }
-            if renormalize {
-              x[i] = (weightInOwn * x[i] + sum) / (weightInOwn + weightSent)
-            } else {
-              x[i] += (sum - weightSent * x[i]) / total
+            switch rule {
+            case .renormalize: x[i] = (weightInOwn * x[i] + sum) / (weightInOwn + weightSent)
+            case .fillLocal: x[i] += (sum - weightSent * x[i]) / total
+            case .neighbourMean:
+              x[i] = (weightInOwn * x[i] + neighbours * (sum / weightSent)) / (weightInOwn + neighbours)
             }
           }
         }
@@ -87,9 +102,11 @@ extension Aggregator {
   /// (valid where `stamps` holds this round's `generation`), and each value v of weight w is
   /// folded in as x ← x + w/(W + w)·(v − x), W ← W + w; with W = 0 (self weight 0) the first
   /// value is taken as it is. fillLocal adds w/T·(v − x₀), x₀ the value before any partial share.
+  /// neighbourMean keeps the senders' running mean in x, then a second pass over the indices
+  /// writes (W₀·x₀ + N·mean) / (W₀ + N) once per parameter (`stamps` one past `generation`).
   private func applyOneByOne(
     _ shares: [(share: Share, indices: [UInt32], weight: Float)], to x: UnsafeMutablePointer<Float>,
-    weightInOwn: Float
+    weightInOwn: Float, neighbours: Float
   ) {
     if stamps.count != parameterCount {
       stamps = [UInt32](repeating: 0, count: parameterCount)
@@ -97,16 +114,18 @@ extension Aggregator {
       original = FloatBuffer(count: parameterCount)
       generation = 0
     }
-    generation &+= 1
-    if generation == 0 {
+    // Two stamps a round (touched, and written by neighbourMean's second pass); after a wrap
+    // every stamp is cleared so none can match.
+    generation &+= 2
+    if generation < 2 {
       for i in stamps.indices { stamps[i] = 0 }
-      generation = 1
+      generation = 2
     }
     let g = generation
     let weights = weightIn!.pointer
     let before = original!.pointer
     let total = totalWeight
-    let renormalize = rule == .renormalize
+    let rule = self.rule
     stamps.withUnsafeMutableBufferPointer { stamp in
       for (share, indices, w) in shares {
         share.withUnsafeValues { values in
@@ -115,18 +134,29 @@ extension Aggregator {
               let i = Int(idx[k])
               if stamp[i] != g {
                 stamp[i] = g
-                weights[i] = weightInOwn
+                weights[i] = rule == .neighbourMean ? 0 : weightInOwn
                 before[i] = x[i]
               }
-              if renormalize {
+              switch rule {
+              case .renormalize, .neighbourMean:
                 let sum = weights[i] + w
                 x[i] += (w / sum) * (values[k] - x[i])
                 weights[i] = sum
-              } else {
+              case .fillLocal:
                 x[i] += (w / total) * (values[k] - before[i])
               }
             }
           }
+        }
+      }
+      guard rule == .neighbourMean else { return }
+      let denominator = weightInOwn + neighbours
+      for (_, indices, _) in shares {
+        for index in indices {
+          let i = Int(index)
+          guard stamp[i] == g else { continue }
+          stamp[i] = g + 1
+          x[i] = (weightInOwn * before[i] + neighbours * x[i]) / denominator
         }
       }
     }

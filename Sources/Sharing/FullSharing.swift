@@ -11,7 +11,7 @@ public final class FullSharing: SharingStrategy {
 
   public init(_ settings: SharingSettings = SharingSettings(name: "Sharing")) {
     compressor = settings.compress ? ZstdCompressor() : nil
-    partialAveraging = settings.partialAveraging
+    partialAveraging = settings.partialAveraging ?? .renormalize
   }
 
   public var sharesWholeModel: Bool { compressor == nil }

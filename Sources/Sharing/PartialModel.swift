@@ -46,7 +46,7 @@ public final class PartialModel: SharingStrategy {
     accumulation = settings.accumulation
     accumulateAveragingChanges = settings.accumulation && settings.accumulateAveragingChanges
     metadataCap = settings.metadataCap
-    partialAveraging = settings.partialAveraging
+    partialAveraging = settings.partialAveraging ?? .renormalize
     compressor = settings.compress ? ZstdCompressor() : nil
     reference = FloatBuffer(count: parameterCount)
     reference.copy(from: initialModel)

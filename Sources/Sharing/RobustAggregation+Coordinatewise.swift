@@ -5,7 +5,8 @@ import Numerics
 /// For parameter p the values are the local xₚ at weight w₀ and, from each sender j whose share
 /// carries p, its value at weight wⱼ (`renormalize`, the default: only the senders of p take
 /// part). Under `fill_local` a sender that did not send p counts as holding xₚ, as it does for
-/// the mean. A NaN or infinity is left out of p and counted for its sender. A parameter nobody
+/// the mean; under `neighbour_mean` the partial senders of p have their weights scaled up to the
+/// weight of every partial share, as they stand for all those neighbours in the mean. A NaN or infinity is left out of p and counted for its sender. A parameter nobody
 /// sent keeps its local value.
 ///
 /// - median: the weighted median of all those values: sorted by value, the point where the
@@ -27,9 +28,17 @@ extension RobustAggregation {
   }
 
   func coordinatewise(
-    own: FloatBuffer, selfWeight: Double, ordered: [(sender: Int, share: Share, weight: Double)], fill: Bool
+    own: FloatBuffer, selfWeight: Double, ordered: [(sender: Int, share: Share, weight: Double)],
+    rule partialRule: PartialAveraging
   ) -> AveragingReport {
     var report = AveragingReport()
+    let fill = partialRule == .fillLocal
+    // neighbour_mean's N: the weight of every partial share, also of one that carries nothing.
+    let partialTotal = ordered.reduce(0.0) { total, entry in
+      if case .all = entry.share.selection { return total }
+      return total + max(0, entry.weight)
+    }
+    let standIn = partialRule == .neighbourMean
     let live = ordered.filter { $0.weight > 0 && $0.share.count > 0 }
     guard !live.isEmpty else { return report }
     let x = own.pointer
@@ -50,43 +59,52 @@ extension RobustAggregation {
       let anyDense = sources.contains { $0.indices == nil }
       let capacity = live.count + 1
       withUnsafeTemporaryAllocation(of: (value: Double, weight: Double).self, capacity: capacity) { scratch in
-        /// Gathers parameter i's received values into `scratch` and combines them with x[i].
-        func update(_ i: Int) {
-          var n = 0
-          for s in sources.indices {
-            let v: Float
-            if let idx = sources[s].indices {
-              let c = sources[s].cursor
-              if c < sources[s].count && Int(idx[c]) == i {
-                v = sources[s].values[c]
-                sources[s].cursor = c + 1
-              } else if fill {
-                v = x[i]
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: capacity) { fromPartial in
+          /// Gathers parameter i's received values into `scratch` and combines them with x[i].
+          func update(_ i: Int) {
+            var n = 0
+            var partialSent = 0.0
+            for s in sources.indices {
+              let v: Float
+              if let idx = sources[s].indices {
+                let c = sources[s].cursor
+                if c < sources[s].count && Int(idx[c]) == i {
+                  v = sources[s].values[c]
+                  sources[s].cursor = c + 1
+                } else if fill {
+                  v = x[i]
+                } else {
+                  continue
+                }
               } else {
+                v = sources[s].values[i]
+              }
+              guard v.isFinite else {
+                sources[s].ignored += 1
                 continue
               }
-            } else {
-              v = sources[s].values[i]
+              scratch[n] = (Double(v), sources[s].weight)
+              fromPartial[n] = sources[s].indices != nil
+              if fromPartial[n] { partialSent += sources[s].weight }
+              n += 1
             }
-            guard v.isFinite else {
-              sources[s].ignored += 1
-              continue
+            guard n > 0 else { return }
+            if standIn && partialSent > 0 {
+              let scale = partialTotal / partialSent
+              for k in 0..<n where fromPartial[k] { scratch[k].weight *= scale }
             }
-            scratch[n] = (Double(v), sources[s].weight)
-            n += 1
+            x[i] = Float(combine(own: Double(x[i]), selfWeight: selfWeight, received: scratch, count: n))
           }
-          guard n > 0 else { return }
-          x[i] = Float(combine(own: Double(x[i]), selfWeight: selfWeight, received: scratch, count: n))
-        }
-        if anyDense || fill {
-          for i in 0..<parameterCount { update(i) }
-        } else {
-          // Only partial shares: visit the parameters some share carries, in ascending order.
-          while true {
-            var next = Int.max
-            for s in sources where s.cursor < s.count { next = min(next, Int(s.indices![s.cursor])) }
-            guard next != .max else { break }
-            update(next)
+          if anyDense || fill {
+            for i in 0..<parameterCount { update(i) }
+          } else {
+            // Only partial shares: visit the parameters some share carries, in ascending order.
+            while true {
+              var next = Int.max
+              for s in sources where s.cursor < s.count { next = min(next, Int(s.indices![s.cursor])) }
+              guard next != .max else { break }
+              update(next)
+            }
           }
         }
       }

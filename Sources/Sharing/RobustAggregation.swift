@@ -83,7 +83,7 @@ public final class RobustAggregation {
     case .mean:
       preconditionFailure("the mean is the Aggregator's own path")
     case .median, .trimmedMean:
-      return coordinatewise(own: own, selfWeight: selfWeight, ordered: ordered, fill: partialRule == .fillLocal)
+      return coordinatewise(own: own, selfWeight: selfWeight, ordered: ordered, rule: partialRule)
     case .krum(let f):
       return krum(own: own, selfWeight: selfWeight, ordered: ordered, f: f, using: aggregator)
     }

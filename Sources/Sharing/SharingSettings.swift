@@ -23,7 +23,10 @@ public struct SharingSettings: Sendable, Equatable {
   public var blockSize: Int
   /// Quantize: CHOCO's consensus step γ in (0, 1]. nil: the default for `bits`.
   public var stepSize: Double?
-  public var partialAveraging: PartialAveraging
+  /// How partial shares are averaged; nil: the strategy's default (`SubSampling` averages the
+  /// senders of a parameter as a sample of all neighbours, `neighbourMean`; the rest
+  /// `renormalize`).
+  public var partialAveraging: PartialAveraging?
   /// Seed of the run, from which the sharing stream of each node is derived.
   public var seed: UInt64
   /// This node's uid, to derive its own sharing stream and to read resend requests.
@@ -37,7 +40,7 @@ public struct SharingSettings: Sendable, Equatable {
     name: String, alpha: Double = 1, alphaList: [Double] = [], accumulation: Bool = false,
     accumulateAveragingChanges: Bool = false, metadataCap: Double = 1, compress: Bool = false, bits: Int? = nil,
     blockSize: Int = SharingSettings.defaultBlockSize, stepSize: Double? = nil,
-    partialAveraging: PartialAveraging = .renormalize, seed: UInt64 = 0, uid: Int = 0
+    partialAveraging: PartialAveraging? = nil, seed: UInt64 = 0, uid: Int = 0
   ) {
     self.name = name
     self.alpha = alpha

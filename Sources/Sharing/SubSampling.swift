@@ -8,6 +8,8 @@ import Numerics
 /// rebuilds the mask from the seed and the value count alone. decentralizepy seeds from the OS
 /// and draws a Bernoulli mask, so its count varies around alpha·P. `alpha > metadata_cap` sends
 /// the whole model (decentralizepy's test for SubSampling is strict, unlike PartialModel's).
+/// Received shares are averaged with `partial_averaging = neighbour_mean` unless the config says
+/// otherwise: a random mask's senders stand for all the neighbours (`PartialAveraging`).
 public final class SubSampling: SharingStrategy {
   public let name = "SubSampling"
   public let parameterCount: Int
@@ -24,7 +26,7 @@ public final class SubSampling: SharingStrategy {
     self.parameterCount = parameterCount
     alpha = settings.alpha
     metadataCap = settings.metadataCap
-    partialAveraging = settings.partialAveraging
+    partialAveraging = settings.partialAveraging ?? .neighbourMean
     randomness = SharingRandomness(seed: settings.seed, uid: settings.uid)
     compressor = settings.compress ? ZstdCompressor() : nil
   }

@@ -25,7 +25,7 @@ public final class TopK: SharingStrategy {
     parameterCount = initialModel.count
     alpha = settings.alpha
     metadataCap = settings.metadataCap
-    partialAveraging = settings.partialAveraging
+    partialAveraging = settings.partialAveraging ?? .renormalize
     compressor = settings.compress ? ZstdCompressor() : nil
     lastShared = FloatBuffer(count: parameterCount)
     lastShared.copy(from: initialModel)

@@ -157,7 +157,7 @@ final class RunConfigurationTests: XCTestCase {
     XCTAssertEqual(sub.sharingClass.className, "SubSampling")
     XCTAssertNil(sub.bits)
     XCTAssertEqual(sub.blockSize, 256)
-    XCTAssertEqual(sub.partialAveraging, "renormalize")
+    XCTAssertNil(sub.partialAveraging)
     let q = try load(
       "sharing_class = Quantize\nbits = 1\nblock_size = 128\nstep_size = 0.3\npartial_averaging = fill_local\n")
     XCTAssertEqual(q.bits, 1)
@@ -176,7 +176,7 @@ final class RunConfigurationTests: XCTestCase {
       ("accumulation = sometimes", "s.ini:8: [SHARING] accumulation: expected True or False, got 'sometimes'"),
       (
         "partial_averaging = mean",
-        "s.ini:8: [SHARING] partial_averaging: expected renormalize or fill_local, got 'mean'"
+        "s.ini:8: [SHARING] partial_averaging: expected renormalize, fill_local or neighbour_mean, got 'mean'"
       ),
       (
         "layerwise = True",

@@ -94,6 +94,26 @@ final class AggregatorTests: XCTestCase {
     XCTAssertEqual(filled[1], 0.5 + 0.75 + 1.25, accuracy: 1e-6)
     XCTAssertEqual(filled[2], 2, accuracy: 1e-6)
     XCTAssertEqual(filled[3], 1)
+    // neighbour_mean: the local value keeps 0.5, the mean of p's senders takes the neighbours'
+    // 0.5. p0 = 0.5·1 + 0.5·3, p1 = 0.5·1 + 0.5·(3 + 5)/2, p2 = 0.5·1 + 0.5·5, p3 kept.
+    XCTAssertEqual(average(.neighbourMean), [2, 2.5, 3, 1])
+  }
+
+  /// Under neighbour_mean a neighbour whose share carries nothing still counts among the
+  /// neighbours the senders stand for; the other rules ignore it.
+  func testNeighbourMeanCountsAnEmptyShareAmongTheNeighbours() {
+    func average(_ rule: PartialAveraging) -> [Float] {
+      let own = FloatBuffer([1, 1])
+      _ = Aggregator(parameterCount: 2).average(
+        own: own, selfWeight: 0.5,
+        received: [
+          (3, Share(indices: [0], values: [3], parameterCount: 2), 0.25),
+          (7, Share(indices: [], values: [], parameterCount: 2), 0.25),
+        ], rule: rule)
+      return own.array
+    }
+    XCTAssertEqual(average(.neighbourMean), [2, 1])
+    XCTAssertEqual(average(.renormalize)[0], 1.25 / 0.75, accuracy: 1e-6)
   }
 
   /// Dense shares collected before a partial one are folded in before the partial one lands.
@@ -158,9 +178,12 @@ final class AggregatorTests: XCTestCase {
               sum += w * Double(share.values[k])
             }
           }
-          let expected =
-            rule == .renormalize
-            ? (0.5 * Double(mine[p]) + sum) / (0.5 + sent) : Double(mine[p]) + sum - sent * Double(mine[p])
+          let expected: Double
+          switch rule {
+          case .renormalize: expected = (0.5 * Double(mine[p]) + sum) / (0.5 + sent)
+          case .fillLocal: expected = Double(mine[p]) + sum - sent * Double(mine[p])
+          case .neighbourMean: expected = sent > 0 ? 0.5 * Double(mine[p]) + 0.5 * sum / sent : Double(mine[p])
+          }
           XCTAssertEqual(Double(own[p]), expected, accuracy: 1e-5, "\(senders) senders, \(rule), p\(p)")
         }
       }

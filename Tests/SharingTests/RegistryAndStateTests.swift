@@ -25,11 +25,15 @@ final class RegistryAndStateTests: XCTestCase {
       (try SharingRegistry.make(SharingSettings(name: "Quantize"), initialModel: model) as! Quantize).bits, 8)
   }
 
-  /// `partial_averaging` reaches every float32 method's average (Quantize has its own path).
+  /// `partial_averaging` reaches every float32 method's average (Quantize has its own path);
+  /// unset, SubSampling's random senders stand for all neighbours and the rest renormalize.
   func testPartialAveragingReachesEveryFloatMethod() throws {
     let model = FloatBuffer(randomVector(50, seed: 1))
     for name in ["Sharing", "PartialModel", "RandomAlpha", "SubSampling", "TopK"] {
       var settings = SharingSettings(name: name, alpha: 0.5)
+      XCTAssertEqual(
+        try SharingRegistry.make(settings, initialModel: model).partialAveraging,
+        name == "SubSampling" ? .neighbourMean : .renormalize, name)
       settings.partialAveraging = .fillLocal
       XCTAssertEqual(try SharingRegistry.make(settings, initialModel: model).partialAveraging, .fillLocal, name)
       settings.partialAveraging = .renormalize

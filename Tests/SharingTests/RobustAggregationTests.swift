@@ -78,6 +78,9 @@ final class RobustAggregationTests: XCTestCase {
     // fill_local: the senders that did not send a parameter hold the local value. p1: 0 0 1 50
     // → keep 0 1 → 1/3. p2: 0 0 0 9 → keep 0 0 → 0. p3: all hold 7 → 7.
     XCTAssertEqual(run(.fillLocal), [5.0 / 3, 1.0 / 3, 0, 7].map(Float.init))
+    // neighbour_mean: the senders of p carry all four partial shares' 0.8. p0 as renormalize;
+    // p1: 1 and 50 at 0.4 each → 0.4 + 20; p2: 9 at 0.8 → 7.2.
+    XCTAssertEqual(run(.neighbourMean), [5.0 / 3, 20.4, 7.2, 7].map(Float.init))
   }
 
   func testMedianOfPartialSharesTakesOnlyTheSenders() {
@@ -90,6 +93,8 @@ final class RobustAggregationTests: XCTestCase {
     XCTAssertEqual(run(.renormalize), [2, 1, 4.5, 7])
     // fill_local: p1 0 0 0 1 50 → 0; p2 0 0 0 0 9 → 0.
     XCTAssertEqual(run(.fillLocal), [2, 0, 0, 7])
+    // neighbour_mean: p1 0 (0.2) 1 (0.4) 50 (0.4) → 1; p2 0 (0.2) 9 (0.8) → 9.
+    XCTAssertEqual(run(.neighbourMean), [2, 1, 9, 7])
   }
 
   /// Own [0, 0]; A [1, 0], B [0, 1], C [1, 1] and an attacker D [100, 100], weights 0.2.
