@@ -164,6 +164,35 @@ final class EmbeddedLivenessTests: XCTestCase {
     }
   }
 
+  /// A BYE is a peer event only from a peer leaving before its last round. On a ring 0-1-2-3
+  /// where node 3 trains three times as slowly, node 1 finishes round 10 while 0 and 2 still
+  /// wait for 3's round-10 share, and its BYE lands in their last round; recorded, it made two
+  /// runs of one seed differ by when the BYE came (ClusterTests' same-seed test failed on it).
+  /// A node that stops at round 5 of 10 is still a departure for its neighbours.
+  func testOnlyAPeerLeavingBeforeItsLastRoundIsADeparture() throws {
+    let c = try EmbeddedCluster(graph: Graph.ring(nodes: 4)) {
+      $0.iterations = 10
+      if $0.uid == 3 { $0.stepPause = 0.06 }
+    }
+    c.startAll()
+    c.run()
+    for uid in 0..<4 {
+      let f = try XCTUnwrap(c.finish(uid), "node \(uid)")
+      XCTAssertEqual(f.outcome, .completed, "node \(uid)")
+      XCTAssertEqual(f.results.peerEvents, [], "node \(uid)")
+    }
+
+    let early = try EmbeddedCluster(graph: Graph.ring(nodes: 4)) { $0.iterations = $0.uid == 0 ? 5 : 10 }
+    early.startAll()
+    early.run()
+    for uid in [1, 3] {
+      let events = try XCTUnwrap(early.finish(uid), "node \(uid)").results.peerEvents
+      XCTAssertEqual(events.map(\.kind), [.departed], "node \(uid)")
+      XCTAssertEqual(events.first?.peer, 0)
+    }
+    XCTAssertEqual(early.finish(2)?.results.peerEvents, [])
+  }
+
   /// A node whose neighbours all die trains alone and says so: outcome `isolated` (exit 4).
   func testANodeLeftAloneEndsIsolated() throws {
     let c = try EmbeddedCluster(graph: Graph.ring(nodes: 3)) { $0.iterations = 40 }
