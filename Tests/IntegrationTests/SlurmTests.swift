@@ -55,6 +55,30 @@ final class SlurmTests: XCTestCase {
       XCTAssertTrue(log.contains(" 20 rounds, sent "), "node \(uid): \(log)")
     }
 
+    // FedAvg: the job runs the server (uid 16, port base + 16) beside task 0 on the first host.
+    let fedBase = try FreePorts.base(count: 17)
+    try
+      (testConfig(
+        dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
+        iterations: 10, testAfter: 10, peerTimeout: 5) + "\nalgorithm = fedavg\nclient_fraction = 0.5\n")
+      .replacingOccurrences(of: "@BASE_PORT@", with: String(fedBase)).write(
+        toFile: dir + "/fedavg.ini", atomically: true, encoding: .utf8)
+    let fed = try sbatch([
+      "--wait", "--nodes=4", "--ntasks-per-node=4", "-o", dir + "/fedavg.out", "scripts/slurm/peerd.sbatch",
+      "--config", dir + "/fedavg.ini", "--log-dir", dir + "/fedavg",
+    ])
+    let fedOut = (try? String(contentsOfFile: dir + "/fedavg.out", encoding: .utf8)) ?? ""
+    XCTAssertEqual(fed.status, 0, fed.output + fedOut)
+    XCTAssertTrue(fedOut.contains("16 of 16 nodes finished"), fedOut)
+    XCTAssertTrue(fedOut.contains("the FedAvg server (uid 16) finished"), fedOut)
+    XCTAssertEqual(try String(contentsOfFile: dir + "/fedavg/machine0/16.rc", encoding: .utf8), "0\n")
+    let serverResults = try XCTUnwrap(
+      JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: dir + "/fedavg/machine0/16_results.json")))
+        as? [String: Any])
+    let serverAccuracy = try XCTUnwrap((serverResults["test_acc"] as? [String: Double])?["10"], "\(serverResults)")
+    XCTAssertGreaterThan(serverAccuracy, 80, "the FedAvg server's model at round 10")
+
     // The launcher inside an allocation, reaching each host through srun instead of ssh.
     let salloc = try Testbed.shell(
       [
