@@ -166,8 +166,9 @@ final class EmbeddedLivenessTests: XCTestCase {
 
   /// A BYE is a peer event only from a peer leaving before its last round. On a ring 0-1-2-3
   /// where node 3 trains three times as slowly, node 1 finishes round 10 while 0 and 2 still
-  /// wait for 3's round-10 share, and its BYE lands in their last round; recorded, it made two
-  /// runs of one seed differ by when the BYE came (ClusterTests' same-seed test failed on it).
+  /// wait for 3's round-10 share, and its BYE lands in their last round; recorded (as an event,
+  /// or as a neighbour not live at the end of round 10), it made two runs of one seed differ by
+  /// when the BYE came (ClusterTests' same-seed test failed on both).
   /// A node that stops at round 5 of 10 is still a departure for its neighbours.
   func testOnlyAPeerLeavingBeforeItsLastRoundIsADeparture() throws {
     let c = try EmbeddedCluster(graph: Graph.ring(nodes: 4)) {
@@ -180,6 +181,10 @@ final class EmbeddedLivenessTests: XCTestCase {
       let f = try XCTUnwrap(c.finish(uid), "node \(uid)")
       XCTAssertEqual(f.outcome, .completed, "node \(uid)")
       XCTAssertEqual(f.results.peerEvents, [], "node \(uid)")
+      // A neighbour that finished the run was up to the end of it.
+      for r in f.results.liveNeighbours.rounds {
+        XCTAssertEqual(f.results.liveNeighbours[r], c.graph.neighbours(of: uid), "node \(uid) round \(r)")
+      }
     }
 
     let early = try EmbeddedCluster(graph: Graph.ring(nodes: 4)) { $0.iterations = $0.uid == 0 ? 5 : 10 }

@@ -96,7 +96,11 @@ extension Node {
       // A peer that completed the run says BYE too; only one leaving before the end is an event
       // of the run. Whether a finished neighbour's BYE lands before this node exits is a matter
       // of scheduling, and two runs with the same seed would differ by it.
-      if c.round < plan.iterations { recordPeerEvent(.departed, c.sender, "BYE") }
+      if c.round < plan.iterations {
+        recordPeerEvent(.departed, c.sender, "BYE")
+      } else {
+        finishedPeers[c.sender] = c.round
+      }
     case .stop:
       guard !stopReceived else { return }
       log.info("STOP from \(c.sender) (its round \(c.round)): the run is over")

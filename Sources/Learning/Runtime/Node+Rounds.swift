@@ -6,7 +6,12 @@ extension Node {
   public func completeRound(trainLoss: Double?, mixedWith: [Int]) throws {
     let r = currentRound
     let roundTime = now - phase.roundStart
-    let live = peers.neighbours.filter { peers.state(of: $0) == .up }
+    // A neighbour that completed the run counts as up through its last round, so that whether
+    // its BYE landed before this round's end does not change the record.
+    let live = peers.neighbours.filter {
+      let state = peers.state(of: $0)
+      return state == .up || (state == .departed && finishedPeers[$0].map { $0 >= r } == true)
+    }
     let alone = mixedWith.isEmpty && !peers.neighbours.isEmpty && plan.role == .peer
     results.update {
       $0.roundsCompleted += 1

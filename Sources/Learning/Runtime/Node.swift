@@ -84,6 +84,9 @@ public final class Node {
   var warned: Set<String> = []
   /// BYEs received from peers this node deals with: each explains one closed connection.
   var byesReceived = 0
+  /// Peers that said BYE having completed the run, with the round they said it in: they were up
+  /// through that round, whenever their BYE happened to land.
+  var finishedPeers: [Int: Int] = [:]
   /// Whether a connection closed without a BYE has been logged.
   var warnedClose = false
   var phase = PhaseClock()
