@@ -98,7 +98,7 @@ extension Node {
       // of scheduling, and two runs with the same seed would differ by it.
       if c.round < plan.iterations {
         recordPeerEvent(.departed, c.sender, "BYE")
-      } else {
+      } else if c.round == currentRound && algorithm.policy.liveness == .whileAwaited {
         finishedPeers[c.sender] = c.round
       }
     case .stop:

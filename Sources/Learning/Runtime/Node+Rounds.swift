@@ -6,11 +6,12 @@ extension Node {
   public func completeRound(trainLoss: Double?, mixedWith: [Int]) throws {
     let r = currentRound
     let roundTime = now - phase.roundStart
-    // A neighbour that completed the run counts as up through its last round, so that whether
-    // its BYE landed before this round's end does not change the record.
+    // A neighbour that completed the run in this round and was averaged with in it counts as up
+    // through it, so that whether its BYE landed before this round's end does not change the
+    // record (lockstep rounds only; `finishedPeers`).
     let live = peers.neighbours.filter {
       let state = peers.state(of: $0)
-      return state == .up || (state == .departed && finishedPeers[$0].map { $0 >= r } == true)
+      return state == .up || (state == .departed && finishedPeers[$0] == r && mixedWith.contains($0))
     }
     let alone = mixedWith.isEmpty && !peers.neighbours.isEmpty && plan.role == .peer
     results.update {

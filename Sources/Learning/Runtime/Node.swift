@@ -84,8 +84,10 @@ public final class Node {
   var warned: Set<String> = []
   /// BYEs received from peers this node deals with: each explains one closed connection.
   var byesReceived = 0
-  /// Peers that said BYE having completed the run, with the round they said it in: they were up
-  /// through that round, whenever their BYE happened to land.
+  /// Peers that said BYE having completed the run in the round this node was in, in lockstep
+  /// rounds (D-PSGD, EL, FedAvg: the last round): if that round averaged with them, they were up
+  /// through it, whenever their BYE happened to land. Not kept for a random walk or SwarmAvg,
+  /// whose steps do not line up: there a neighbour that finished was gone for the steps after.
   var finishedPeers: [Int: Int] = [:]
   /// Whether a connection closed without a BYE has been logged.
   var warnedClose = false
