@@ -27,25 +27,36 @@ final class SlurmTests: XCTestCase {
     }
     let dir = NSTemporaryDirectory() + "peerd-slurm-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let base = try FreePorts.base(count: 16)
-    try testConfig(
-      dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
-      iterations: 20, testAfter: 10, peerTimeout: 5
-    ).replacingOccurrences(of: "@BASE_PORT@", with: String(base)).write(
-      toFile: dir + "/slurm.ini", atomically: true, encoding: .utf8)
+    /// `<name>.ini` in `dir`: MNIST logistic regression on `ports` free ports, `node` lines added
+    /// to [NODE].
+    func writeConfig(_ name: String, ports: Int, iterations: Int, node: String = "") throws {
+      let base = try FreePorts.base(count: ports)
+      try
+        (testConfig(
+          dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
+          iterations: iterations, testAfter: 10, peerTimeout: 5) + node)
+        .replacingOccurrences(of: "@BASE_PORT@", with: String(base)).write(
+          toFile: dir + "/\(name).ini", atomically: true, encoding: .utf8)
+    }
+    try writeConfig("slurm", ports: 16, iterations: 20)
     let conf = tb.state + "/slurm/slurm.conf"
     func sbatch(_ args: [String]) throws -> (status: Int32, output: String) {
       try Testbed.shell(
         ["env", "SLURM_CONF=\(conf)", "sh", "-c", "cd '\(ClusterHarness.root.path)' && exec sbatch \"$@\"", "sbatch"]
           + args, timeout: 300)
     }
-    let done = try sbatch([
-      "--wait", "--nodes=4", "--ntasks-per-node=4", "-o", dir + "/job.out", "scripts/slurm/peerd.sbatch",
-      "--config", dir + "/slurm.ini", "--log-dir", dir + "/run",
-    ])
-    let jobOut = (try? String(contentsOfFile: dir + "/job.out", encoding: .utf8)) ?? ""
-    XCTAssertEqual(done.status, 0, done.output + jobOut)
-    XCTAssertTrue(jobOut.contains("16 of 16 nodes finished"), jobOut)
+    /// `sbatch --wait` of peerd.sbatch on 4 hosts × 4 tasks with `<config>.ini`, the run in
+    /// `dir/<run>`: the status, and what sbatch and the job printed.
+    func runJob(config: String, run: String) throws -> (status: Int32, output: String) {
+      let r = try sbatch([
+        "--wait", "--nodes=4", "--ntasks-per-node=4", "-o", dir + "/\(run).out", "scripts/slurm/peerd.sbatch",
+        "--config", dir + "/\(config).ini", "--log-dir", dir + "/\(run)",
+      ])
+      return (r.status, r.output + ((try? String(contentsOfFile: dir + "/\(run).out", encoding: .utf8)) ?? ""))
+    }
+    let done = try runJob(config: "slurm", run: "run")
+    XCTAssertEqual(done.status, 0, done.output)
+    XCTAssertTrue(done.output.contains("16 of 16 nodes finished"), done.output)
     let ip = try String(contentsOfFile: dir + "/run/ip.json", encoding: .utf8)
     for h in 0..<4 { XCTAssertTrue(ip.contains("\"\(h)\": \"\(tb.address(of: h))\""), ip) }
     for uid in 0..<16 {
@@ -56,21 +67,11 @@ final class SlurmTests: XCTestCase {
     }
 
     // FedAvg: the job runs the server (uid 16, port base + 16) beside task 0 on the first host.
-    let fedBase = try FreePorts.base(count: 17)
-    try
-      (testConfig(
-        dataset: "MNIST", model: "LogisticRegression", extraDataset: "train_dir = \(mnist)\ntest_dir = \(mnist)",
-        iterations: 10, testAfter: 10, peerTimeout: 5) + "\nalgorithm = fedavg\nclient_fraction = 0.5\n")
-      .replacingOccurrences(of: "@BASE_PORT@", with: String(fedBase)).write(
-        toFile: dir + "/fedavg.ini", atomically: true, encoding: .utf8)
-    let fed = try sbatch([
-      "--wait", "--nodes=4", "--ntasks-per-node=4", "-o", dir + "/fedavg.out", "scripts/slurm/peerd.sbatch",
-      "--config", dir + "/fedavg.ini", "--log-dir", dir + "/fedavg",
-    ])
-    let fedOut = (try? String(contentsOfFile: dir + "/fedavg.out", encoding: .utf8)) ?? ""
-    XCTAssertEqual(fed.status, 0, fed.output + fedOut)
-    XCTAssertTrue(fedOut.contains("16 of 16 nodes finished"), fedOut)
-    XCTAssertTrue(fedOut.contains("the FedAvg server (uid 16) finished"), fedOut)
+    try writeConfig("fedavg", ports: 17, iterations: 10, node: "\nalgorithm = fedavg\nclient_fraction = 0.5\n")
+    let fed = try runJob(config: "fedavg", run: "fedavg")
+    XCTAssertEqual(fed.status, 0, fed.output)
+    XCTAssertTrue(fed.output.contains("16 of 16 nodes finished"), fed.output)
+    XCTAssertTrue(fed.output.contains("the FedAvg server (uid 16) finished"), fed.output)
     XCTAssertEqual(try String(contentsOfFile: dir + "/fedavg/machine0/16.rc", encoding: .utf8), "0\n")
     let serverResults = try XCTUnwrap(
       JSONSerialization.jsonObject(
